@@ -1,0 +1,92 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Tern: a caching-first HTTP edge accelerator.
+// Dependencies point down: tern → TernServer → TernProxy → TernFileOrigin → TernPolicy, TernBalancer, TernConfig → TernCore.
+// Pure targets (TernCore, TernPolicy, TernBalancer, TernConfig) import at most NIOCore/NIOHTTP1 value types
+// and never read the wall clock. See Docs/architecture.md.
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let nioConcurrency = Target.Dependency.product(name: "NIOConcurrencyHelpers", package: "swift-nio")
+let atomics = Target.Dependency.product(name: "Atomics", package: "swift-atomics")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+
+let package = Package(
+    name: "tern",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tern", targets: ["tern"]),
+        .library(name: "TernServer", targets: ["TernServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // Pure shared values: sizes, durations, IP ranges.
+        .target(name: "TernCore", swiftSettings: swiftSettings),
+        // Pure: YAML → typed, validated configuration with file:line:column errors.
+        .target(
+            name: "TernConfig",
+            dependencies: ["TernCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        // Pure: member selection and health state machines.
+        .target(name: "TernBalancer", dependencies: ["TernCore", nioCore], swiftSettings: swiftSettings),
+        // Pure: RFC 9110/9111 decisions (hop-by-hop, forwarding headers, routing, ranges, conditionals, dates).
+        .target(name: "TernPolicy", dependencies: ["TernCore", nioCore, nioHTTP1], swiftSettings: swiftSettings),
+        // File-system origin: plans responses for a directory (stat/realpath only, no sockets).
+        .target(
+            name: "TernFileOrigin",
+            dependencies: ["TernCore", "TernPolicy", nioCore, nioHTTP1],
+            swiftSettings: swiftSettings
+        ),
+        // SwiftNIO data plane: HTTP/1.1 server, upstream client and pools, health prober, access log.
+        .target(
+            name: "TernProxy",
+            dependencies: [
+                "TernCore", "TernConfig", "TernBalancer", "TernPolicy", "TernFileOrigin",
+                nioCore, nioHTTP1, nioPosix, nioConcurrency, atomics, logging,
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Wiring: configuration → running listeners, signals, graceful shutdown.
+        .target(
+            name: "TernServer",
+            dependencies: ["TernCore", "TernConfig", "TernProxy", nioCore, nioPosix, logging],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tern",
+            dependencies: [
+                "TernServer", "TernConfig", "TernCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Test support: scriptable loopback origins and a raw HTTP/1.1 client.
+        .target(
+            name: "TernTesting",
+            dependencies: [nioCore, nioHTTP1, nioPosix, nioConcurrency],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "TernCoreTests", dependencies: ["TernCore"]),
+        .testTarget(name: "TernConfigTests", dependencies: ["TernConfig", "TernCore"]),
+        .testTarget(name: "TernBalancerTests", dependencies: ["TernBalancer", nioCore]),
+        .testTarget(name: "TernPolicyTests", dependencies: ["TernPolicy", nioCore, nioHTTP1]),
+        .testTarget(name: "TernFileOriginTests", dependencies: ["TernFileOrigin", "TernPolicy", nioCore, nioHTTP1]),
+        .testTarget(
+            name: "TernIntegrationTests",
+            dependencies: ["TernServer", "TernConfig", "TernProxy", "TernTesting", nioCore, nioHTTP1, nioPosix]
+        ),
+    ]
+)

@@ -1,0 +1,50 @@
+import TernCore
+
+/// The whole, validated configuration of a Tern process.
+///
+/// Built by ``ConfigLoader`` from YAML, by ``TernConfiguration/quick(listen:origins:routes:)`` from
+/// command-line flags, or in code. Every value here has already been checked; consumers need not re-validate.
+public struct TernConfiguration: Sendable, Equatable {
+    /// Addresses to accept connections on; at least one, no two with the same host and port.
+    public var listeners: [ListenerConfig]
+    /// Origin pools in file order; names are unique.
+    public var origins: [OriginPoolConfig]
+    /// Routes in file order; each names an existing origin.
+    public var routes: [RouteConfig]
+    /// Request size and time limits.
+    public var limits: LimitsConfig
+    /// Forwarding-header behaviour.
+    public var proxy: ProxyConfig
+    /// Access and diagnostic logging.
+    public var logging: LoggingConfig
+    /// Number of event-loop threads; `nil` means one per core (`workers: auto`).
+    public var workers: Int?
+    /// How long a graceful shutdown waits for in-flight requests (key `shutdown_timeout`, default 30s).
+    public var shutdownTimeout: Duration
+
+    /// Creates a configuration; values are taken as given (no validation).
+    public init(
+        listeners: [ListenerConfig],
+        origins: [OriginPoolConfig],
+        routes: [RouteConfig],
+        limits: LimitsConfig = .default,
+        proxy: ProxyConfig = .default,
+        logging: LoggingConfig = .default,
+        workers: Int? = nil,
+        shutdownTimeout: Duration = .seconds(30)
+    ) {
+        self.listeners = listeners
+        self.origins = origins
+        self.routes = routes
+        self.limits = limits
+        self.proxy = proxy
+        self.logging = logging
+        self.workers = workers
+        self.shutdownTimeout = shutdownTimeout
+    }
+
+    /// The origin pool called `name`, if any.
+    public func origin(named name: String) -> OriginPoolConfig? {
+        self.origins.first { $0.name == name }
+    }
+}

@@ -1,0 +1,61 @@
+/// The parts of a request target a proxy routes on (RFC 9112 §3.2).
+///
+/// Accepts origin-form (`/path?query`) and absolute-form (`http://host:port/path?query`);
+/// `asterisk-form` (`*`, for `OPTIONS`) maps to the path `*`. Anything else is invalid.
+public struct RequestTarget: Sendable, Equatable {
+    /// The path, still percent-encoded, never empty for origin-form.
+    public var path: String
+    /// The query without `?`, or `nil`.
+    public var query: String?
+    /// The authority from an absolute-form target (it overrides `Host`, RFC 9112 §3.2.2).
+    public var host: String?
+
+    public init?(uri: String) {
+        var rest = Substring(uri)
+        if rest.first == "/" {
+            self.host = nil
+        } else if rest == "*" {
+            self.path = "*"
+            self.query = nil
+            self.host = nil
+            return
+        } else if let colon = rest.firstIndex(of: ":"),
+                  ["http", "https"].contains(rest[..<colon].lowercased()),
+                  rest[colon...].hasPrefix("://") {
+            rest = rest[rest.index(colon, offsetBy: 3)...]
+            let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+            let authority = rest[..<authorityEnd]
+            guard !authority.isEmpty, !authority.contains("@") else { return nil }
+            self.host = String(authority)
+            rest = rest[authorityEnd...]
+            if rest.isEmpty || rest.first == "?" { rest = "/" + rest }
+        } else {
+            return nil
+        }
+        // Only RFC 3986 characters may appear (no fragment, spaces, controls, non-ASCII or
+        // `" < > \ ^ ` { | }`): such a target could not be forwarded faithfully.
+        guard rest.utf8.allSatisfy(Self.isAllowedTargetByte) else { return nil }
+        if let q = rest.firstIndex(of: "?") {
+            self.path = String(rest[..<q])
+            self.query = String(rest[rest.index(after: q)...])
+        } else {
+            self.path = String(rest)
+            self.query = nil
+        }
+    }
+
+    /// RFC 3986 unreserved, gen-delims except `#`, sub-delims and `%`.
+    @inline(__always)
+    static func isAllowedTargetByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"),
+            UInt8(ascii: ":"), UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "@"),
+            UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"),
+            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="), UInt8(ascii: "%"):
+            return true
+        default:
+            return false
+        }
+    }
+}

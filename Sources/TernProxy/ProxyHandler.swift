@@ -1,0 +1,757 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import TernConfig
+import TernFileOrigin
+import TernPolicy
+
+/// Sent down a connection's pipeline when the server starts draining: finish the current
+/// response, then close.
+public struct DrainConnectionEvent: Sendable {
+    public init() {}
+}
+
+/// The per-connection request handler: routes each request, forwards it to an origin member
+/// (or the file origin) and streams the response back with backpressure both ways.
+///
+/// Requests on a connection are serialised by `HTTPServerPipelineHandler`, so the handler keeps
+/// exactly one exchange's state at a time. Both this connection and the upstream connection it
+/// borrows live on the same event loop, so no state here is shared across threads.
+final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, UpstreamDelegate {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum Phase {
+        /// Waiting for a request head.
+        case idle
+        /// Waiting for an upstream connection; body parts are buffered (reads are paused).
+        case connecting
+        /// Request forwarded (or being forwarded) on `connection`.
+        case forwarding
+        /// Serving from the file origin once the request ends.
+        case file(Int)
+        /// A locally generated response is sent when the request ends (body discarded).
+        case localDeferred(HTTPResponseStatus, String, HTTPHeaders)
+        /// The response is being written; remaining request body is discarded.
+        case finishing
+    }
+
+    private let loop: LoopContext
+    private let runtime: ProxyRuntime
+    private let limits: LimitsConfig
+    private var context: ChannelHandlerContext!
+    private var peerAddress = "-"
+    private var peerTrusted = false
+
+    // Connection state.
+    private var requestsOnConnection = 0
+    private var draining = false
+    private var readPaused = false
+    private var readPending = false
+    private lazy var clientTimer = LazyTimer(eventLoop: self.loop.eventLoop) { [weak self] in self?.clientTimedOut() }
+    private lazy var upstreamTimer = LazyTimer(eventLoop: self.loop.eventLoop) { [weak self] in self?.upstreamTimedOut() }
+    private var clientTimerPurpose: ClientTimerPurpose = .none
+    private enum ClientTimerPurpose { case none, awaitingHead, requestBody }
+
+    // Exchange state (reset per request).
+    private var phase: Phase = .idle
+    private var requestHead: HTTPRequestHead?
+    private var upstreamHead: HTTPRequestHead?
+    private var keepAlive = true
+    private var requestEnded = false
+    private var requestHasBody = false
+    private var requestBodyBytes: Int64 = 0
+    private var pendingBody = CircularBuffer<HTTPClientRequestPart>()
+    private var poolIndex = 0
+    private var member: OriginMember?
+    private var connection: UpstreamConnection?
+    private var triedMember: Int?
+    private var retriedStale = false
+    private var retriedOther = false
+    private var responseStarted = false
+    private var responseStatus = 0
+    private var responseBytes = 0
+    private var upstreamKeepAlive = false
+    private var exchangeStart = NIODeadline.uptimeNanoseconds(0)
+    private var upstreamStart: NIODeadline?
+    private var upstreamMicros: Int64?
+    private var inFlightCounted = false
+
+    init(loop: LoopContext) {
+        self.loop = loop
+        self.runtime = loop.runtime
+        self.limits = loop.runtime.configuration.limits
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if let address = context.channel.remoteAddress?.ipAddress {
+            self.peerAddress = address
+            self.peerTrusted = self.runtime.isTrusted(address)
+        }
+        self.armAwaitingHead(first: true)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.clientTimer.cancel()
+        self.upstreamTimer.cancel()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.abortExchange()
+        self.clientTimer.cancel()
+        self.upstreamTimer.cancel()
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is DrainConnectionEvent {
+            self.draining = true
+            if case .idle = self.phase {
+                context.close(promise: nil)
+            }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Protocol errors were answered by TernProtocolErrorHandler; anything else ends the connection.
+        context.close(promise: nil)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            self.connection?.handler.resumeReads()
+        } else {
+            self.connection?.handler.pauseReads()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if self.readPaused {
+            self.readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    private func pauseClientReads() {
+        self.readPaused = true
+    }
+
+    private func resumeClientReads() {
+        guard self.readPaused else { return }
+        self.readPaused = false
+        if self.readPending {
+            self.readPending = false
+            self.context.read()
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch self.unwrapInboundIn(data) {
+        case .head(let head):
+            self.receivedHead(head)
+        case .body(let buffer):
+            self.receivedBody(buffer)
+        case .end:
+            self.receivedEnd()
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if case .forwarding = self.phase {
+            self.connection?.handler.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
+    // MARK: Request
+
+    private func receivedHead(_ head: HTTPRequestHead) {
+        self.resetExchange()
+        let now = NIODeadline.now()
+        self.exchangeStart = now
+        self.requestHead = head
+        self.requestsOnConnection += 1
+        self.runtime.stats.requests.wrappingIncrement(ordering: .relaxed)
+        self.clientTimerPurpose = .none
+        self.clientTimer.deadline = nil
+
+        let maxRequests = self.limits.maxRequestsPerConnection
+        self.keepAlive = head.isKeepAlive && !self.draining
+            && (maxRequests == 0 || self.requestsOnConnection < maxRequests)
+
+        let contentLength = head.headers.first(name: "content-length").flatMap { Int64($0) }
+        self.requestHasBody = (contentLength ?? 0) > 0 || head.headers.contains(name: "transfer-encoding")
+        if self.requestHasBody {
+            self.clientTimerPurpose = .requestBody
+            self.clientTimer.deadline = now + TimeAmount(self.limits.bodyIdleTimeout)
+        }
+
+        // Limits and validity (RFC 9112 §3, §3.2).
+        if head.uri.utf8.count > Int(self.limits.maxURIBytes.bytes) {
+            return self.respondLocally(.uriTooLong, "URI too long\n", closing: true)
+        }
+        let hosts = head.headers["host"]
+        if hosts.count > 1 || (hosts.isEmpty && head.version.major == 1 && head.version.minor >= 1) {
+            return self.respondLocally(.badRequest, "Bad request: exactly one Host header is required\n", closing: self.requestHasBody)
+        }
+        if let max = self.limits.maxRequestBody, let contentLength, contentLength > max.bytes {
+            return self.respondLocally(.payloadTooLarge, "Request body too large\n", closing: true)
+        }
+        var expectContinue = false
+        if let expect = head.headers.first(name: "expect") {
+            guard expect.caseInsensitiveEquals("100-continue") else {
+                return self.respondLocally(.expectationFailed, "Unsupported expectation\n", closing: true)
+            }
+            expectContinue = head.version.major == 1 && head.version.minor >= 1
+        }
+        if head.method == .CONNECT {
+            return self.respondLocally(.methodNotAllowed, "CONNECT is not supported\n", closing: true)
+        }
+        guard let target = RequestTarget(uri: head.uri) else {
+            return self.respondLocally(.badRequest, "Bad request target\n", closing: self.requestHasBody)
+        }
+        let host = target.host ?? hosts.first
+        guard let routeIndex = self.runtime.routeTable.match(host: host, path: target.path) else {
+            return self.respondLater(.notFound, "No route for this request\n")
+        }
+        switch self.runtime.routeTargets[routeIndex] {
+        case .file(let index):
+            if expectContinue, self.requestHasBody {
+                // The file origin never reads a body: refuse it rather than invite it.
+                return self.respondLocally(.methodNotAllowed, "Method not allowed\n", closing: true, extra: [("Allow", "GET, HEAD")])
+            }
+            self.phase = .file(index)
+        case .pool(let index):
+            self.poolIndex = index
+            self.startForwarding(head: head, host: host, hashKey: head.uri, expectContinue: expectContinue, now: now)
+        }
+    }
+
+    private func receivedBody(_ buffer: ByteBuffer) {
+        self.requestBodyBytes += Int64(buffer.readableBytes)
+        if self.clientTimerPurpose == .requestBody {
+            self.clientTimer.deadline = NIODeadline.now() + TimeAmount(self.limits.bodyIdleTimeout)
+        }
+        switch self.phase {
+        case .connecting:
+            if let max = self.limits.maxRequestBody, self.requestBodyBytes > max.bytes {
+                return self.respondLocally(.payloadTooLarge, "Request body too large\n", closing: true)
+            }
+            self.pendingBody.append(.body(.byteBuffer(buffer)))
+        case .forwarding:
+            if let max = self.limits.maxRequestBody, self.requestBodyBytes > max.bytes {
+                // Part of the body has reached the origin: the exchange can't be completed honestly.
+                if !self.responseStarted {
+                    self.releaseConnection(reusable: false, recordSuccess: true)
+                    return self.respondLocally(.payloadTooLarge, "Request body too large\n", closing: true)
+                }
+                self.context.close(promise: nil)
+                return
+            }
+            guard let connection = self.connection else { return }
+            connection.handler.write(.body(.byteBuffer(buffer)))
+            if !connection.channel.isWritable {
+                self.pauseClientReads()
+            }
+        case .idle, .file, .localDeferred, .finishing:
+            break  // discarded
+        }
+    }
+
+    private func receivedEnd() {
+        self.requestEnded = true
+        if self.clientTimerPurpose == .requestBody {
+            self.clientTimerPurpose = .none
+            self.clientTimer.deadline = nil
+        }
+        switch self.phase {
+        case .connecting:
+            self.pendingBody.append(.end(nil))
+        case .forwarding:
+            guard let connection = self.connection else { return }
+            connection.handler.write(.end(nil))
+            connection.handler.flush()
+            if !self.responseStarted { self.armFirstByteTimer() }
+        case .file(let index):
+            self.serveFile(index)
+        case .localDeferred(let status, let body, let headers):
+            self.sendLocalResponse(status, body, extraHeaders: headers)
+        case .idle, .finishing:
+            break
+        }
+    }
+
+    // MARK: Forwarding
+
+    private func startForwarding(head: HTTPRequestHead, host: String?, hashKey: String, expectContinue: Bool, now: NIODeadline) {
+        let pool = self.runtime.pools[self.poolIndex]
+        guard let member = self.loop.pickMember(poolIndex: self.poolIndex, hashKey: hashKey, excluding: nil, now: now) else {
+            return self.respondLater(.serviceUnavailable, "No origin server is available\n", extra: [("Retry-After", "5")])
+        }
+        var upstreamHeaders = head.headers
+        let upstreamHost: String?
+        switch pool.config.hostHeader {
+        case .preserve: upstreamHost = nil
+        case .origin: upstreamHost = member.authority
+        case .fixed(let value): upstreamHost = value
+        }
+        ProxyHeaders.prepareRequest(
+            &upstreamHeaders,
+            version: head.version,
+            forwarding: ForwardingContext(
+                peerAddress: self.peerAddress,
+                peerIsTrusted: self.peerTrusted,
+                scheme: "http",
+                viaPseudonym: self.runtime.configuration.proxy.via,
+                addForwarded: self.runtime.configuration.proxy.forwarded,
+                upstreamHost: upstreamHost
+            )
+        )
+        if case .origin = pool.config.hostHeader {} else if upstreamHost == nil, !upstreamHeaders.contains(name: "host") {
+            upstreamHeaders.add(name: "Host", value: member.authority)
+        }
+        self.upstreamHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: upstreamHeaders)
+        if expectContinue {
+            self.context.writeAndFlush(
+                self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))),
+                promise: nil
+            )
+        }
+        self.acquire(member: member, forceNew: false)
+    }
+
+    private func acquire(member: OriginMember, forceNew: Bool) {
+        self.member = member
+        self.triedMember = member.index
+        self.phase = .connecting
+        self.pauseClientReads()
+        self.loop.connectionPool(poolIndex: self.poolIndex, member: member).acquire(for: self, forceNew: forceNew)
+    }
+
+    func connectionReady(_ connection: UpstreamConnection) {
+        guard case .connecting = self.phase, let head = self.upstreamHead, let member = self.member else {
+            // The client went away (or the exchange ended) while we waited.
+            connection.pool.release(connection, reusable: true)
+            return
+        }
+        self.phase = .forwarding
+        self.connection = connection
+        connection.handler.delegate = self
+        if !self.inFlightCounted {
+            member.inFlight.wrappingIncrement(ordering: .relaxed)
+            member.requestsTotal.wrappingIncrement(ordering: .relaxed)
+            self.inFlightCounted = true
+        }
+        self.upstreamStart = NIODeadline.now()
+        connection.handler.write(.head(head))
+        while let part = self.pendingBody.popFirst() {
+            connection.handler.write(part)
+        }
+        connection.handler.flush()
+        if self.requestEnded { self.armFirstByteTimer() }
+        if !self.context.channel.isWritable { connection.handler.pauseReads() } else { connection.handler.resumeReads() }
+        if connection.channel.isWritable { self.resumeClientReads() }
+    }
+
+    func connectionFailed(_ error: any Error) {
+        guard case .connecting = self.phase, let member = self.member else { return }
+        member.recordRequest(success: false, now: .now())
+        if self.mayRetryElsewhere(), let next = self.loop.pickMember(
+            poolIndex: self.poolIndex, hashKey: self.requestTargetPath, excluding: member.index, now: .now()
+        ) {
+            self.retriedOther = true
+            self.runtime.stats.upstreamRetries.wrappingIncrement(ordering: .relaxed)
+            return self.acquire(member: next, forceNew: false)
+        }
+        let timedOut = (error as? ChannelError).map { if case .connectTimeout = $0 { return true } else { return false } } ?? false
+        self.failBeforeResponse(timedOut ? .gatewayTimeout : .badGateway)
+    }
+
+    /// Idempotent requests whose body (if any) is still fully buffered can go to another member once.
+    private func mayRetryElsewhere() -> Bool {
+        guard let pool = self.runtime.pools[safe: self.poolIndex], pool.config.retryIdempotent, !self.retriedOther,
+              let method = self.requestHead?.method, method.isIdempotent else { return false }
+        return true
+    }
+
+    private var requestTargetPath: String { self.requestHead?.uri ?? "/" }
+
+    private func armFirstByteTimer() {
+        let timeout = self.runtime.pools[self.poolIndex].config.timeouts.firstByte
+        self.upstreamTimer.deadline = NIODeadline.now() + TimeAmount(timeout)
+    }
+
+    func upstreamReceived(_ part: HTTPClientResponsePart) {
+        switch part {
+        case .head(let head):
+            self.receivedUpstreamHead(head)
+        case .body(let buffer):
+            self.responseBytes += buffer.readableBytes
+            self.context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            if !self.context.channel.isWritable { self.connection?.handler.pauseReads() }
+        case .end:
+            self.receivedUpstreamEnd()
+        }
+    }
+
+    private func receivedUpstreamHead(_ head: HTTPResponseHead) {
+        guard case .forwarding = self.phase, let request = self.requestHead else { return }
+        let now = NIODeadline.now()
+        self.responseStarted = true
+        self.responseStatus = Int(head.status.code)
+        self.upstreamKeepAlive = head.isKeepAlive
+        if let start = self.upstreamStart {
+            self.upstreamMicros = Int64((now - start).nanoseconds / 1000)
+        }
+        let idle = self.runtime.pools[self.poolIndex].config.timeouts.idle
+        self.upstreamTimer.deadline = now + TimeAmount(idle)
+
+        var headers = head.headers
+        ProxyHeaders.prepareResponse(
+            &headers,
+            version: head.version,
+            hide: self.runtime.hideResponseHeaders,
+            viaPseudonym: self.runtime.configuration.proxy.via
+        )
+        self.writeResponseHead(status: head.status, headers: headers, request: request)
+    }
+
+    private func receivedUpstreamEnd() {
+        guard case .forwarding = self.phase else { return }
+        self.upstreamTimer.deadline = nil
+        let reusable = self.upstreamKeepAlive && self.requestEnded
+        self.releaseConnection(reusable: reusable, recordSuccess: true)
+        self.finishResponse()
+    }
+
+    func upstreamReadComplete() {
+        self.context.flush()
+        if self.responseStarted, case .forwarding = self.phase {
+            let idle = self.runtime.pools[self.poolIndex].config.timeouts.idle
+            self.upstreamTimer.deadline = NIODeadline.now() + TimeAmount(idle)
+        }
+    }
+
+    func upstreamWritabilityChanged(isWritable: Bool) {
+        if isWritable {
+            if case .forwarding = self.phase { self.resumeClientReads() }
+        } else {
+            self.pauseClientReads()
+        }
+    }
+
+    func upstreamFailed(_ error: any Error) {
+        guard case .forwarding = self.phase, let connection = self.connection, let member = self.member else { return }
+        self.upstreamTimer.deadline = nil
+        let wasReused = connection.reused
+        self.releaseConnection(reusable: false, recordSuccess: false)
+        if self.responseStarted {
+            // Bytes of this response are already on the wire: only an abort tells the client the truth.
+            member.recordRequest(success: false, now: .now())
+            self.context.close(promise: nil)
+            return
+        }
+        let bodyless = !self.requestHasBody
+        let idempotent = self.requestHead?.method.isIdempotent ?? false
+        if wasReused, bodyless, idempotent, !self.retriedStale {
+            // A kept-alive connection the origin had already closed: retry once on a fresh one.
+            self.retriedStale = true
+            self.runtime.stats.upstreamRetries.wrappingIncrement(ordering: .relaxed)
+            return self.acquire(member: member, forceNew: true)
+        }
+        if !wasReused { member.recordRequest(success: false, now: .now()) }
+        if bodyless, self.mayRetryElsewhere(), let next = self.loop.pickMember(
+            poolIndex: self.poolIndex, hashKey: self.requestTargetPath, excluding: member.index, now: .now()
+        ) {
+            self.retriedOther = true
+            self.runtime.stats.upstreamRetries.wrappingIncrement(ordering: .relaxed)
+            return self.acquire(member: next, forceNew: false)
+        }
+        self.failBeforeResponse(.badGateway)
+    }
+
+    private func upstreamTimedOut() {
+        guard case .forwarding = self.phase, let member = self.member else { return }
+        member.recordRequest(success: false, now: .now())
+        self.releaseConnection(reusable: false, recordSuccess: false)
+        if self.responseStarted {
+            self.context.close(promise: nil)
+        } else {
+            self.failBeforeResponse(.gatewayTimeout)
+        }
+    }
+
+    /// Gives the upstream connection back (or closes it) and settles in-flight accounting.
+    private func releaseConnection(reusable: Bool, recordSuccess: Bool) {
+        guard let connection = self.connection, let member = self.member else { return }
+        self.connection = nil
+        connection.handler.delegate = nil
+        connection.handler.resumeReads()
+        if self.inFlightCounted {
+            member.inFlight.wrappingDecrement(ordering: .relaxed)
+            self.inFlightCounted = false
+        }
+        if recordSuccess { member.recordRequest(success: true, now: .now()) }
+        connection.pool.release(connection, reusable: reusable)
+    }
+
+    private func failBeforeResponse(_ status: HTTPResponseStatus) {
+        let body: String
+        switch status {
+        case .gatewayTimeout: body = "504 Gateway Timeout\n"
+        case .serviceUnavailable: body = "503 Service Unavailable\n"
+        default: body = "502 Bad Gateway\n"
+        }
+        self.pendingBody.removeAll()
+        self.resumeClientReads()
+        if self.requestEnded {
+            self.sendLocalResponse(status, body, extraHeaders: [:])
+        } else {
+            // The client is still sending a body nobody will read: answer now and close.
+            self.keepAlive = false
+            self.sendLocalResponse(status, body, extraHeaders: [:])
+        }
+    }
+
+    // MARK: File origin
+
+    private func serveFile(_ index: Int) {
+        guard let request = self.requestHead else { return }
+        let origin = self.runtime.fileOrigins[index]
+        let plan = origin.plan(method: request.method, uri: request.uri, headers: request.headers, now: Self.unixNow())
+        self.phase = .finishing
+        self.responseStarted = true
+        self.responseStatus = Int(plan.status.code)
+        var headers = plan.headers
+        if let via = self.runtime.configuration.proxy.via {
+            ProxyHeaders.appendVia(&headers, version: request.version, pseudonym: via)
+        }
+        self.writeResponseHead(status: plan.status, headers: headers, request: request)
+        let hasFileSegment = plan.body.contains { if case .file = $0 { return true } else { return false } }
+        guard hasFileSegment, let path = plan.filePath else {
+            for segment in plan.body {
+                if case .bytes(let buffer) = segment {
+                    self.responseBytes += buffer.readableBytes
+                    self.context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+                }
+            }
+            return self.finishResponse()
+        }
+        self.runtime.fileIO.openFile(_deprecatedPath: path, eventLoop: self.context.eventLoop)
+            .assumeIsolatedUnsafeUnchecked()
+            .whenComplete { result in
+                switch result {
+                case .success(let (handle, _)):
+                    guard self.context.channel.isActive else {
+                        try? handle.close()
+                        return
+                    }
+                    for segment in plan.body {
+                        switch segment {
+                        case .bytes(let buffer):
+                            self.responseBytes += buffer.readableBytes
+                            self.context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+                        case .file(let offset, let length):
+                            self.responseBytes += Int(length)
+                            let region = FileRegion(fileHandle: handle, readerIndex: Int(offset), endIndex: Int(offset + length))
+                            self.context.write(self.wrapOutboundOut(.body(.fileRegion(region))), promise: nil)
+                        }
+                    }
+                    self.finishResponse { try? handle.close() }
+                case .failure:
+                    // The file vanished between plan and open: the head is out, so abort.
+                    self.context.close(promise: nil)
+                }
+            }
+    }
+
+    static func unixNow() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec)
+    }
+
+    // MARK: Responses
+
+    /// Writes a response head for `request`, settling keep-alive with the client's HTTP version.
+    private func writeResponseHead(status: HTTPResponseStatus, headers: HTTPHeaders, request: HTTPRequestHead) {
+        var headers = headers
+        if self.draining { self.keepAlive = false }
+        let isHTTP10 = request.version.major == 1 && request.version.minor == 0
+        if isHTTP10 {
+            // HTTP/1.0 has no chunked coding: without a length the body is close-delimited.
+            let bodyless = request.method == .HEAD || status == .notModified || status == .noContent
+            if self.keepAlive && (headers.contains(name: "content-length") || bodyless) {
+                headers.add(name: "Connection", value: "keep-alive")
+            } else {
+                self.keepAlive = false
+            }
+        } else if !self.keepAlive {
+            headers.add(name: "Connection", value: "close")
+        }
+        if status.code >= 500 { self.runtime.stats.responses5xx.wrappingIncrement(ordering: .relaxed) }
+        let version: HTTPVersion = isHTTP10 ? .http1_0 : .http1_1
+        self.context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
+    }
+
+    /// Sends a small generated response now.
+    private func sendLocalResponse(_ status: HTTPResponseStatus, _ body: String, extraHeaders: HTTPHeaders) {
+        guard let request = self.requestHead else { return }
+        self.phase = .finishing
+        self.responseStarted = true
+        self.responseStatus = Int(status.code)
+        var headers = extraHeaders
+        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        headers.add(name: "Content-Length", value: String(body.utf8.count))
+        headers.add(name: "Cache-Control", value: "no-store")
+        self.writeResponseHead(status: status, headers: headers, request: request)
+        if request.method != .HEAD {
+            var buffer = self.context.channel.allocator.buffer(capacity: body.utf8.count)
+            buffer.writeString(body)
+            self.responseBytes += buffer.readableBytes
+            self.context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        }
+        self.finishResponse()
+    }
+
+    /// Answers now; `closing` when the request's body won't be read.
+    private func respondLocally(_ status: HTTPResponseStatus, _ body: String, closing: Bool, extra: [(String, String)] = []) {
+        if closing { self.keepAlive = false }
+        self.sendLocalResponse(status, body, extraHeaders: HTTPHeaders(extra))
+    }
+
+    /// Answers once the request (and any body, discarded) has ended, keeping the connection.
+    private func respondLater(_ status: HTTPResponseStatus, _ body: String, extra: [(String, String)] = []) {
+        self.phase = .localDeferred(status, body, HTTPHeaders(extra))
+    }
+
+    /// Ends the response, logs it, and readies the connection for the next request (or closes it).
+    ///
+    /// All bookkeeping happens before `.end` is written: writing it lets `HTTPServerPipelineHandler`
+    /// deliver the next pipelined request synchronously, which starts a new exchange on this handler.
+    private func finishResponse(_ afterWrite: (() -> Void)? = nil) {
+        let keepAlive = self.keepAlive && (self.requestEnded || !self.requestHasBody)
+        let closeAfterWrite = !keepAlive || self.draining
+        self.logExchange()
+        if keepAlive {
+            self.phase = .idle
+            self.requestHead = nil
+            if !self.draining { self.armAwaitingHead(first: false) }
+        } else {
+            self.phase = .finishing
+        }
+        self.resumeClientReads()
+        let context = self.context!
+        if afterWrite == nil && !closeAfterWrite {
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+            return
+        }
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: promise)
+        promise.futureResult.assumeIsolatedUnsafeUnchecked().whenComplete { _ in
+            afterWrite?()
+            if closeAfterWrite { context.close(promise: nil) }
+        }
+    }
+
+    private func logExchange() {
+        guard let sink = self.runtime.accessLog, let request = self.requestHead else { return }
+        let micros = Int64((NIODeadline.now() - self.exchangeStart).nanoseconds / 1000)
+        sink.log(AccessLogRecord(
+            unixTime: Self.unixNow(),
+            client: self.peerAddress,
+            method: request.method.rawValue,
+            target: request.uri,
+            version: request.version.major == 1 && request.version.minor == 0 ? "HTTP/1.0" : "HTTP/1.1",
+            status: self.responseStatus,
+            bytesSent: self.responseBytes,
+            durationMicros: micros,
+            upstream: self.member.map { $0.authority },
+            upstreamMicros: self.upstreamMicros,
+            cacheStatus: nil,
+            referer: request.headers.first(name: "referer"),
+            userAgent: request.headers.first(name: "user-agent"),
+            requestID: nil
+        ))
+    }
+
+    // MARK: Timers and teardown
+
+    private func armAwaitingHead(first: Bool) {
+        self.clientTimerPurpose = .awaitingHead
+        let timeout = first ? self.limits.headerTimeout : self.limits.keepAliveTimeout
+        self.clientTimer.deadline = NIODeadline.now() + TimeAmount(timeout)
+    }
+
+    private func clientTimedOut() {
+        switch self.clientTimerPurpose {
+        case .none:
+            return
+        case .awaitingHead:
+            // Idle keep-alive or a client too slow to send its head (slowloris): just close.
+            self.context.close(promise: nil)
+        case .requestBody:
+            if self.responseStarted {
+                self.context.close(promise: nil)
+            } else {
+                self.releaseConnection(reusable: false, recordSuccess: true)
+                self.respondLocally(.requestTimeout, "Request body timeout\n", closing: true)
+            }
+        }
+    }
+
+    private func abortExchange() {
+        if case .connecting = self.phase, let member = self.member {
+            self.loop.connectionPool(poolIndex: self.poolIndex, member: member).cancelWaiting(self)
+        }
+        if let connection = self.connection {
+            // Mid-exchange: the upstream connection is in an unknown state; never reuse it.
+            connection.handler.close()
+            self.releaseConnection(reusable: false, recordSuccess: true)
+        }
+        self.phase = .finishing
+    }
+
+    private func resetExchange() {
+        self.phase = .idle
+        self.upstreamHead = nil
+        self.requestEnded = false
+        self.requestHasBody = false
+        self.requestBodyBytes = 0
+        self.pendingBody.removeAll(keepingCapacity: true)
+        self.member = nil
+        self.connection = nil
+        self.triedMember = nil
+        self.retriedStale = false
+        self.retriedOther = false
+        self.responseStarted = false
+        self.responseStatus = 0
+        self.responseBytes = 0
+        self.upstreamKeepAlive = false
+        self.upstreamStart = nil
+        self.upstreamMicros = nil
+        self.inFlightCounted = false
+    }
+}
+
+extension HTTPMethod {
+    /// RFC 9110 §9.2.2.
+    var isIdempotent: Bool {
+        switch self {
+        case .GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE: return true
+        default: return false
+        }
+    }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { index >= 0 && index < self.count ? self[index] : nil }
+}

@@ -1,0 +1,133 @@
+import Atomics
+import NIOCore
+import NIOPosix
+import TernBalancer
+import TernConfig
+import TernCore
+import TernFileOrigin
+import TernPolicy
+
+/// Where a route sends its requests.
+enum RouteTarget: Sendable {
+    case pool(Int)
+    case file(Int)
+}
+
+/// Counters of the data plane (read by tests now, by the stats surface later).
+public final class ProxyStats: Sendable {
+    public let connectionsAccepted = ManagedAtomic<Int>(0)
+    public let connectionsOpen = ManagedAtomic<Int>(0)
+    public let connectionsRejected = ManagedAtomic<Int>(0)
+    public let requests = ManagedAtomic<Int>(0)
+    public let upstreamConnectionsOpened = ManagedAtomic<Int>(0)
+    public let upstreamRetries = ManagedAtomic<Int>(0)
+    public let responses5xx = ManagedAtomic<Int>(0)
+}
+
+/// Everything the data plane needs, built once from a validated configuration and shared
+/// read-only by every event loop.
+public final class ProxyRuntime: Sendable {
+    public let configuration: TernConfiguration
+    let routeTable: RouteTable
+    let routeTargets: [RouteTarget]
+    public let pools: [OriginPool]
+    let fileOrigins: [FileOrigin]
+    let trustedProxies: [IPAddressRange]
+    let hideResponseHeaders: [String]
+    public let accessLog: AccessLogSink?
+    public let stats = ProxyStats()
+    let fileIO: NonBlockingFileIO
+
+    public init(configuration: TernConfiguration, fileIO: NonBlockingFileIO, accessLog: AccessLogSink?) throws {
+        self.configuration = configuration
+        self.fileIO = fileIO
+        self.accessLog = accessLog
+        var pools: [OriginPool] = []
+        var fileOrigins: [FileOrigin] = []
+        var targetByName: [String: RouteTarget] = [:]
+        for origin in configuration.origins {
+            switch origin.kind {
+            case .http(let http):
+                do {
+                    pools.append(try OriginPool(name: origin.name, config: http))
+                } catch {
+                    throw TernProxyError.originSetup(pool: origin.name, reason: "\(error)")
+                }
+                targetByName[origin.name] = .pool(pools.count - 1)
+            case .file(let file):
+                do {
+                    fileOrigins.append(try FileOrigin(root: file.root, cacheControl: file.cacheControl, index: file.index))
+                } catch {
+                    throw TernProxyError.originSetup(pool: origin.name, reason: "\(error)")
+                }
+                targetByName[origin.name] = .file(fileOrigins.count - 1)
+            }
+        }
+        var entries: [RouteTable.Entry] = []
+        var targets: [RouteTarget] = []
+        for route in configuration.routes {
+            guard let target = targetByName[route.origin] else {
+                throw TernProxyError.originSetup(pool: route.origin, reason: "route names a missing origin")
+            }
+            entries.append(RouteTable.Entry(host: route.host, pathPrefix: route.pathPrefix, target: targets.count))
+            targets.append(target)
+        }
+        self.routeTable = RouteTable(entries)
+        self.routeTargets = targets
+        self.pools = pools
+        self.fileOrigins = fileOrigins
+        self.trustedProxies = configuration.proxy.trustedProxies
+        self.hideResponseHeaders = configuration.proxy.hideResponseHeaders
+    }
+
+    /// Whether `address` (text form) is inside a configured trusted-proxy range.
+    func isTrusted(_ address: String) -> Bool {
+        guard !self.trustedProxies.isEmpty, let ip = IPAddress(address) else { return false }
+        return self.trustedProxies.contains { $0.contains(ip) }
+    }
+}
+
+/// Per-event-loop state: balancer cursors and connection pools. Loop-bound, never shared.
+final class LoopContext {
+    let eventLoop: any EventLoop
+    let runtime: ProxyRuntime
+    private var balancers: [Balancer]
+    let connectionPools: [[UpstreamConnectionPool]]
+
+    init(eventLoop: any EventLoop, runtime: ProxyRuntime) {
+        self.eventLoop = eventLoop
+        self.runtime = runtime
+        self.balancers = runtime.pools.map { Balancer(policy: $0.balancingPolicy, weights: $0.members.map(\.weight)) }
+        self.connectionPools = runtime.pools.map { pool in
+            pool.members.map { member in
+                UpstreamConnectionPool(
+                    member: member,
+                    eventLoop: eventLoop,
+                    limits: pool.config.connections,
+                    connectTimeout: TimeAmount(pool.config.timeouts.connect)
+                )
+            }
+        }
+    }
+
+    /// Picks a member of pool `poolIndex` that is available and not in `excluding`.
+    func pickMember(poolIndex: Int, hashKey: String, excluding: Int?, now: NIODeadline) -> OriginMember? {
+        let members = self.runtime.pools[poolIndex].members
+        let index = self.balancers[poolIndex].pick(
+            hashKey: hashKey,
+            inFlight: { members[$0].inFlight.load(ordering: .relaxed) },
+            isAvailable: { $0 != excluding && members[$0].isAvailable(now: now) }
+        )
+        return index.map { members[$0] }
+    }
+
+    func connectionPool(poolIndex: Int, member: OriginMember) -> UpstreamConnectionPool {
+        self.connectionPools[poolIndex][member.index]
+    }
+
+    func closeIdleConnections() {
+        for pools in self.connectionPools {
+            for pool in pools { pool.closeIdle() }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import NIOCore
+import NIOHTTP1
+
+/// What an upstream connection reports to the exchange currently using it.
+protocol UpstreamDelegate: AnyObject {
+    func upstreamReceived(_ part: HTTPClientResponsePart)
+    func upstreamReadComplete()
+    func upstreamWritabilityChanged(isWritable: Bool)
+    /// The connection closed or failed before the exchange released it.
+    func upstreamFailed(_ error: any Error)
+}
+
+/// The last handler of an upstream (origin) connection: forwards response parts to the current
+/// exchange and lets it throttle reads (backpressure towards the origin).
+final class UpstreamHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    /// The exchange using this connection; `nil` while idle in the pool.
+    var delegate: (any UpstreamDelegate)?
+    /// Called once when the channel goes inactive (the pool forgets the connection).
+    var onClose: (() -> Void)?
+
+    private var context: ChannelHandlerContext?
+    private var readsPaused = false
+    private var readPending = false
+    private(set) var isActive = true
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = self.unwrapInboundIn(data)
+        if let delegate = self.delegate {
+            delegate.upstreamReceived(part)
+        } else {
+            // Bytes on an idle connection: the origin is confused; never reuse it.
+            context.close(promise: nil)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.delegate?.upstreamReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        self.delegate?.upstreamWritabilityChanged(isWritable: context.channel.isWritable)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.isActive = false
+        if let delegate = self.delegate {
+            self.delegate = nil
+            delegate.upstreamFailed(ChannelError.eof)
+        }
+        self.onClose?()
+        self.onClose = nil
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let delegate = self.delegate {
+            self.delegate = nil
+            delegate.upstreamFailed(error)
+        }
+        context.close(promise: nil)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if self.readsPaused {
+            self.readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    // MARK: Called by the exchange
+
+    func write(_ part: HTTPClientRequestPart) {
+        self.context?.write(self.wrapOutboundOut(part), promise: nil)
+    }
+
+    func flush() {
+        self.context?.flush()
+    }
+
+    func pauseReads() {
+        self.readsPaused = true
+    }
+
+    func resumeReads() {
+        guard self.readsPaused else { return }
+        self.readsPaused = false
+        if self.readPending {
+            self.readPending = false
+            self.context?.read()
+        }
+    }
+
+    func close() {
+        self.delegate = nil
+        self.context?.close(promise: nil)
+    }
+}
+
+/// One pooled connection to an origin member.
+final class UpstreamConnection {
+    let channel: any Channel
+    let handler: UpstreamHandler
+    /// The pool the connection belongs to (and must be released to).
+    let pool: UpstreamConnectionPool
+    /// Set once the connection has served a response and been returned to the pool.
+    var reused = false
+    var idleSince: NIODeadline = .now()
+
+    init(channel: any Channel, handler: UpstreamHandler, pool: UpstreamConnectionPool) {
+        self.channel = channel
+        self.handler = handler
+        self.pool = pool
+    }
+}

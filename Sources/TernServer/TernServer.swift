@@ -1,0 +1,84 @@
+import Dispatch
+import Logging
+import NIOCore
+import NIOPosix
+import TernConfig
+import TernProxy
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A running Tern: event loops, file I/O pool, access log and the data plane for one configuration.
+///
+/// Used by `tern serve` and, in-process, by the integration tests.
+public final class TernServer: Sendable {
+    public let configuration: TernConfiguration
+    public let proxy: ProxyServer
+    private let group: MultiThreadedEventLoopGroup
+    private let threadPool: NIOThreadPool
+    private let logger: Logger
+
+    /// Starts listening; throws with a readable reason when a listener can't bind or an origin
+    /// can't be set up (nothing is left running in that case).
+    public init(configuration: TernConfiguration, logger: Logger = Logger(label: "tern")) throws {
+        self.configuration = configuration
+        self.logger = logger
+        let workers = configuration.workers ?? System.coreCount
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: workers)
+        self.threadPool = NIOThreadPool(numberOfThreads: 2)
+        self.threadPool.start()
+        do {
+            let accessLog = try AccessLogSink(config: configuration.logging.access)
+            let runtime = try ProxyRuntime(
+                configuration: configuration,
+                fileIO: NonBlockingFileIO(threadPool: self.threadPool),
+                accessLog: accessLog
+            )
+            self.proxy = try ProxyServer(runtime: runtime, group: self.group, logger: logger)
+        } catch {
+            try? self.group.syncShutdownGracefully()
+            try? self.threadPool.syncShutdownGracefully()
+            throw error
+        }
+    }
+
+    /// The first listener's port (handy when the configuration asked for port 0).
+    public var port: Int { self.proxy.boundAddresses.first?.port ?? 0 }
+
+    /// Drains and stops everything (stop accepting, finish in-flight requests up to the
+    /// configured `shutdown_timeout`, close the rest).
+    public func shutdown() {
+        self.proxy.shutdown(timeout: TimeAmount(self.configuration.shutdownTimeout))
+        try? self.group.syncShutdownGracefully()
+        try? self.threadPool.syncShutdownGracefully()
+    }
+
+    /// Blocks until SIGTERM or SIGINT, then shuts down gracefully.
+    public func runUntilSignalled() {
+        let semaphore = DispatchSemaphore(value: 0)
+        let queue = DispatchQueue(label: "tern.signals")
+        var sources: [any DispatchSourceSignal] = []
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            source.setEventHandler { semaphore.signal() }
+            source.resume()
+            sources.append(source)
+        }
+        semaphore.wait()
+        self.logger.notice("shutting down: draining in-flight requests", metadata: [
+            "timeout": "\(self.configuration.shutdownTimeout)",
+        ])
+        self.shutdown()
+        for source in sources { source.cancel() }
+        self.logger.notice("stopped")
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

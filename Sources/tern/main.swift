@@ -1,0 +1,133 @@
+import ArgumentParser
+import Logging
+import TernConfig
+import TernCore
+import TernServer
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `tern`: the edge server and its operator tools.
+struct Tern: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tern",
+        abstract: "Tern: a caching-first HTTP edge accelerator.",
+        subcommands: [Serve.self, CheckConfig.self],
+        defaultSubcommand: nil
+    )
+}
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the edge server.",
+        discussion: """
+            With --config, serve that YAML file. Without it (quick mode), --listen and --origin/--route \
+            describe a proxy in front of one or more servers:
+              tern serve --listen 127.0.0.1:8080 --origin http://127.0.0.1:9000
+            """
+    )
+
+    @Option(name: .shortAndLong, help: "Configuration file (YAML).")
+    var config: String?
+
+    @Option(help: "Quick mode: address to listen on (host:port).")
+    var listen: String = "127.0.0.1:8080"
+
+    @Option(help: "Quick mode: origin server URL; repeat for a round-robin pool serving every path.")
+    var origin: [String] = []
+
+    @Option(help: "Quick mode: /prefix=URL sends that path prefix to another origin (repeatable; longest prefix wins).")
+    var route: [String] = []
+
+    @Option(help: "Event-loop threads (default: one per core).")
+    var workers: Int?
+
+    @Option(help: "Access log: stdout, stderr, off, or a file path (overrides the configuration).")
+    var accessLog: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String?
+
+    func validate() throws {
+        if self.config != nil && (!self.origin.isEmpty || !self.route.isEmpty) {
+            throw ValidationError("--config cannot be combined with --origin/--route (quick mode).")
+        }
+        if self.config == nil && self.origin.isEmpty && self.route.isEmpty {
+            throw ValidationError("Give --config FILE, or quick mode with at least one --origin URL or --route /prefix=URL.")
+        }
+        if let workers = self.workers, !(1...256).contains(workers) {
+            throw ValidationError("--workers must be between 1 and 256.")
+        }
+    }
+
+    func run() throws {
+        var configuration: TernConfiguration
+        do {
+            if let path = self.config {
+                configuration = try ConfigLoader.load(path: path)
+            } else {
+                configuration = try TernConfiguration.quick(listen: self.listen, origins: self.origin, routes: self.route)
+            }
+        } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
+        if let workers = self.workers { configuration.workers = workers }
+        if let accessLog = self.accessLog {
+            switch accessLog {
+            case "stdout": configuration.logging.access.destination = .stdout
+            case "stderr": configuration.logging.access.destination = .stderr
+            case "off": configuration.logging.access.destination = .off
+            default: configuration.logging.access.destination = .file(accessLog)
+            }
+        }
+        let levelName = self.logLevel ?? configuration.logging.level
+        guard let level = Logger.Level(rawValue: levelName) else {
+            printError("error: unknown log level '\(levelName)' (use trace, debug, info, notice, warning, error or critical)")
+            throw ExitCode(2)
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "tern")
+        let server: TernServer
+        do {
+            server = try TernServer(configuration: configuration, logger: logger)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
+        server.runUntilSignalled()
+    }
+}
+
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate a configuration file: exit 0 when valid, 2 with the errors otherwise."
+    )
+
+    @Argument(help: "Configuration file (YAML).")
+    var file: String
+
+    func run() throws {
+        do {
+            let configuration = try ConfigLoader.load(path: self.file)
+            print("\(self.file): OK (\(configuration.listeners.count) listener(s), \(configuration.origins.count) origin(s), \(configuration.routes.count) route(s))")
+        } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
+    }
+}
+
+func printError(_ message: String) {
+    var text = message
+    if !text.hasSuffix("\n") { text += "\n" }
+    _ = text.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+}
+
+Tern.main()

@@ -1,0 +1,106 @@
+import NIOCore
+import TernServer
+import TernTesting
+import XCTest
+
+/// Request framing, limits and slow clients (RFC 9112 §6, smuggling defences).
+final class ClientProtectionTests: XCTestCase {
+    var origin: TestOrigin!
+    var tern: TernServer!
+
+    override func setUpWithError() throws {
+        self.origin = try TestOrigin.start { request in .ok("ok \(request.body.count)") }
+        self.tern = try startTern(proxyYAML(members: [self.origin.url], extraTop: """
+            limits:
+              max_header_bytes: 4KiB
+              max_header_count: 20
+              max_uri_bytes: 256
+              max_request_body: 1KiB
+              header_timeout: 300ms
+              body_idle_timeout: 300ms
+            """))
+    }
+
+    override func tearDown() {
+        self.tern?.shutdown()
+        self.origin?.stop()
+    }
+
+    /// Sends raw bytes, expects `status` and a closed connection, and that no request reached the origin.
+    private func expectRejected(_ raw: String, status: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+        let client = try RawHTTPClient(port: self.tern.port)
+        defer { client.close() }
+        try client.send(raw)
+        let response = try client.readResponse()
+        XCTAssertEqual(response.status, status, file: file, line: line)
+        XCTAssertTrue(client.isClosedByPeer(within: 2), "connection must close", file: file, line: line)
+        XCTAssertEqual(self.origin.requestCount, 0, "nothing reaches the origin", file: file, line: line)
+    }
+
+    func testContentLengthWithTransferEncodingRejected() throws {
+        try self.expectRejected(
+            "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", status: 400)
+    }
+
+    func testDifferingContentLengthsRejected() throws {
+        try self.expectRejected("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde", status: 400)
+    }
+
+    func testInvalidChunkSizeRejected() throws {
+        try self.expectRejected("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", status: 400)
+    }
+
+    func testOversizedHeadersGet431() throws {
+        let big = String(repeating: "a", count: 5000)
+        try self.expectRejected("GET / HTTP/1.1\r\nHost: t\r\nX-Big: \(big)\r\n\r\n", status: 431)
+    }
+
+    func testTooManyHeadersGet431() throws {
+        let many = (0..<30).map { "X-H\($0): v\r\n" }.joined()
+        try self.expectRejected("GET / HTTP/1.1\r\nHost: t\r\n\(many)\r\n", status: 431)
+    }
+
+    func testLongURIGets414() throws {
+        try self.expectRejected("GET /\(String(repeating: "u", count: 300)) HTTP/1.1\r\nHost: t\r\n\r\n", status: 414)
+    }
+
+    func testOversizedBodyGets413() throws {
+        try self.expectRejected("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n", status: 413)
+        // A chunked body crossing the limit mid-stream is stopped too.
+        let client = try RawHTTPClient(port: self.tern.port)
+        defer { client.close() }
+        let chunk = String(repeating: "x", count: 600)
+        try client.send("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n\(chunk)\r\n258\r\n\(chunk)\r\n")
+        let status = (try? client.readResponse().status) ?? 0
+        XCTAssertTrue(status == 413 || client.isClosedByPeer(within: 2), "got \(status)")
+    }
+
+    func testMissingHostRejected() throws {
+        let client = try RawHTTPClient(port: self.tern.port)
+        defer { client.close() }
+        try client.send("GET / HTTP/1.1\r\n\r\n")
+        XCTAssertEqual(try client.readResponse().status, 400)
+    }
+
+    func testSlowlorisConnectionIsClosed() throws {
+        let client = try RawHTTPClient(port: self.tern.port)
+        defer { client.close() }
+        try client.send("GET / HTTP/1.1\r\nHost: t\r\n")
+        // Never finish the head: the header timeout (300ms) closes the connection.
+        XCTAssertTrue(client.isClosedByPeer(within: 3))
+        XCTAssertEqual(self.origin.requestCount, 0)
+    }
+
+    func testStalledBodyTimesOut() throws {
+        let client = try RawHTTPClient(port: self.tern.port)
+        defer { client.close() }
+        try client.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nonly-a-little")
+        let status = (try? client.readResponse().status) ?? 0
+        XCTAssertTrue(status == 408 || client.isClosedByPeer(within: 3), "got \(status)")
+        XCTAssertTrue(client.isClosedByPeer(within: 3))
+    }
+
+    func testValidRequestStillWorksAfterRejects() throws {
+        XCTAssertEqual(try get(self.tern.port, "/").bodyString, "ok 0")
+    }
+}
