@@ -1,8 +1,8 @@
 /// Maps a request's host and path to a route (an index the caller assigned).
 ///
 /// Rules, in order:
-/// 1. Routes naming a host that matches (exact, or `*.example.com` for any subdomain) beat
-///    routes without a host.
+/// 1. Routes naming the exact host beat routes with a matching wildcard host (`*.example.com`,
+///    any subdomain), which beat routes without a host.
 /// 2. Within that group the longest matching path prefix wins.
 /// 3. A prefix matches on path-segment boundaries: `/api` matches `/api`, `/api/` and `/api/x`
 ///    but not `/apix`; a prefix ending in `/` matches anything below it.
@@ -21,7 +21,8 @@ public struct RouteTable: Sendable {
         }
     }
 
-    private let hostRoutes: [Entry]
+    private let exactHostRoutes: [Entry]
+    private let wildcardHostRoutes: [Entry]
     private let anyHostRoutes: [Entry]
 
     public init(_ entries: [Entry]) {
@@ -31,17 +32,20 @@ public struct RouteTable: Sendable {
             let lb = b.element.pathPrefix.utf8.count
             return la != lb ? la > lb : a.offset < b.offset
         }.map(\.element)
-        self.hostRoutes = sorted.filter { $0.host != nil }
+        self.exactHostRoutes = sorted.filter { $0.host.map { !$0.hasPrefix("*.") } ?? false }
+        self.wildcardHostRoutes = sorted.filter { $0.host?.hasPrefix("*.") ?? false }
         self.anyHostRoutes = sorted.filter { $0.host == nil }
     }
 
     /// The target of the best route for `host` (the `Host` field, any case, port allowed) and
     /// `path` (the request target's path, without query), or `nil` when no route matches.
     public func match(host: String?, path: String) -> Int? {
-        if !self.hostRoutes.isEmpty, let host {
+        if let host, !(self.exactHostRoutes.isEmpty && self.wildcardHostRoutes.isEmpty) {
             let bare = Self.normalizedHost(host)
-            for entry in self.hostRoutes where Self.hostMatches(pattern: entry.host!, host: bare) {
-                if Self.pathMatches(prefix: entry.pathPrefix, path: path) { return entry.target }
+            for group in [self.exactHostRoutes, self.wildcardHostRoutes] {
+                for entry in group where Self.hostMatches(pattern: entry.host!, host: bare) {
+                    if Self.pathMatches(prefix: entry.pathPrefix, path: path) { return entry.target }
+                }
             }
         }
         for entry in self.anyHostRoutes where Self.pathMatches(prefix: entry.pathPrefix, path: path) {

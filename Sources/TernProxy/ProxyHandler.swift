@@ -231,7 +231,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             self.phase = .file(index)
         case .pool(let index):
             self.poolIndex = index
-            self.startForwarding(head: head, host: host, hashKey: head.uri, expectContinue: expectContinue, now: now)
+            self.startForwarding(head: head, target: target, hashKey: head.uri, expectContinue: expectContinue, now: now)
         }
     }
 
@@ -291,18 +291,11 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
 
     // MARK: Forwarding
 
-    private func startForwarding(head: HTTPRequestHead, host: String?, hashKey: String, expectContinue: Bool, now: NIODeadline) {
-        let pool = self.runtime.pools[self.poolIndex]
+    private func startForwarding(head: HTTPRequestHead, target: RequestTarget, hashKey: String, expectContinue: Bool, now: NIODeadline) {
         guard let member = self.loop.pickMember(poolIndex: self.poolIndex, hashKey: hashKey, excluding: nil, now: now) else {
             return self.respondLater(.serviceUnavailable, "No origin server is available\n", extra: [("Retry-After", "5")])
         }
         var upstreamHeaders = head.headers
-        let upstreamHost: String?
-        switch pool.config.hostHeader {
-        case .preserve: upstreamHost = nil
-        case .origin: upstreamHost = member.authority
-        case .fixed(let value): upstreamHost = value
-        }
         ProxyHeaders.prepareRequest(
             &upstreamHeaders,
             version: head.version,
@@ -312,13 +305,14 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
                 scheme: "http",
                 viaPseudonym: self.runtime.configuration.proxy.via,
                 addForwarded: self.runtime.configuration.proxy.forwarded,
-                upstreamHost: upstreamHost
+                upstreamHost: nil
             )
         )
-        if case .origin = pool.config.hostHeader {} else if upstreamHost == nil, !upstreamHeaders.contains(name: "host") {
-            upstreamHeaders.add(name: "Host", value: member.authority)
-        }
-        self.upstreamHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: upstreamHeaders)
+        // Origin-form for the upstream hop (RFC 9112 §3.2.1): an absolute-form target's authority
+        // already became Host above.
+        let originForm = target.host == nil ? head.uri : (target.query.map { "\(target.path)?\($0)" } ?? target.path)
+        if target.host != nil, let host = target.host { upstreamHeaders.replaceOrAdd(name: "Host", value: host) }
+        self.upstreamHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: originForm, headers: upstreamHeaders)
         if expectContinue {
             self.context.writeAndFlush(
                 self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))),
@@ -337,7 +331,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     }
 
     func connectionReady(_ connection: UpstreamConnection) {
-        guard case .connecting = self.phase, let head = self.upstreamHead, let member = self.member else {
+        guard case .connecting = self.phase, let template = self.upstreamHead, let member = self.member else {
             // The client went away (or the exchange ended) while we waited.
             connection.pool.release(connection, reusable: true)
             return
@@ -351,7 +345,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             self.inFlightCounted = true
         }
         self.upstreamStart = NIODeadline.now()
-        connection.handler.write(.head(head))
+        connection.handler.write(.head(self.upstreamHead(from: template, for: member)))
         while let part = self.pendingBody.popFirst() {
             connection.handler.write(part)
         }
@@ -359,6 +353,21 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         if self.requestEnded { self.armFirstByteTimer() }
         if !self.context.channel.isWritable { connection.handler.pauseReads() } else { connection.handler.resumeReads() }
         if connection.channel.isWritable { self.resumeClientReads() }
+    }
+
+    /// Applies what depends on the chosen member: its base path and the pool's `Host` policy.
+    private func upstreamHead(from template: HTTPRequestHead, for member: OriginMember) -> HTTPRequestHead {
+        var head = template
+        if !member.url.basePath.isEmpty { head.uri = member.url.basePath + head.uri }
+        switch self.runtime.pools[self.poolIndex].config.hostHeader {
+        case .preserve:
+            if !head.headers.contains(name: "host") { head.headers.add(name: "Host", value: member.authority) }
+        case .origin:
+            head.headers.replaceOrAdd(name: "Host", value: member.authority)
+        case .fixed(let value):
+            head.headers.replaceOrAdd(name: "Host", value: value)
+        }
+        return head
     }
 
     func connectionFailed(_ error: any Error) {

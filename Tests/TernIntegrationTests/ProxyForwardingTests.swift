@@ -70,6 +70,17 @@ final class ProxyForwardingTests: XCTestCase {
         XCTAssertEqual(self.origin.lastRequest?.header("X-Forwarded-Host"), "public.example")
     }
 
+    func testMemberBasePathAndAbsoluteFormTarget() throws {
+        self.origin = try TestOrigin.start { request in .ok(request.uri) }
+        self.tern = try startTern(proxyYAML(members: ["\(self.origin.url)/base"]))
+        XCTAssertEqual(try get(self.tern.port, "/x?y=1").bodyString, "/base/x?y=1")
+        let client = try RawHTTPClient(port: self.tern.port)
+        defer { client.close() }
+        try client.send("GET http://Abs.Example/p?q HTTP/1.1\r\nHost: ignored.example\r\n\r\n")
+        XCTAssertEqual(try client.readResponse().bodyString, "/base/p?q", "absolute-form becomes origin-form upstream")
+        XCTAssertEqual(self.origin.lastRequest?.header("Host"), "Abs.Example", "the target's authority replaces Host (RFC 9112 §3.2.2)")
+    }
+
     func testKeepAliveReusesOneUpstreamConnection() throws {
         self.origin = try TestOrigin.start { request in .ok("n=\(request.uri)") }
         self.tern = try startTern(proxyYAML(members: [self.origin.url]))
