@@ -30,6 +30,7 @@
 #   SKIP_BUILD=1              never run `swift build` (use the existing .build/release/tern)
 #   TERN_BIN=path             use this binary (implies SKIP_BUILD=1)
 #   KEEP_WORK=1               keep the mktemp work dir (configs, logs, raw wrk output)
+#   WRK_PATH=/file.bin        path wrk requests (e.g. WRK_PATH=/nope checks that 404s abort the run)
 #
 # Exit status: 0 on success; non-zero if anything failed, including any non-2xx/3xx response or
 # socket error reported by wrk (the run stops immediately), or error lines in Tern's or the
@@ -56,9 +57,14 @@ LOAD_CPU=${LOAD_CPU:-1}
 WRK_THREADS=${WRK_THREADS:-1}
 KEEP_WORK=${KEEP_WORK:-0}
 SKIP_BUILD=${SKIP_BUILD:-0}
+WRK_PATH=${WRK_PATH:-/file.bin}
 if [[ -n ${TERN_BIN:-} ]]; then SKIP_BUILD=1; else TERN_BIN=$ROOT/.build/release/tern; fi
 
-die() { echo "proxy-vs-nginx: error: $*" >&2; exit 1; }
+die() {
+    echo "proxy-vs-nginx: error: $*" >&2
+    [[ -n ${RESULTS:-} && -f ${RESULTS:-} ]] && echo "# ABORTED: $*" >>"$RESULTS"
+    exit 1
+}
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
 for knob in ROUNDS DURATION CONNECTIONS BODY_SIZE WARMUP PROXY_CPU LOAD_CPU WRK_THREADS; do
@@ -127,11 +133,16 @@ fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tern-bench.XXXXXX")
 chmod 755 "$WORK"
 PIDS=()
+FINISHED=0
 
 cleanup() {
     local rc=$? pid i
     set +e
     trap - INT TERM
+    # A results file from a run that did not reach the table says so (die() already wrote why).
+    if [[ $FINISHED != 1 && -f ${RESULTS:-} ]] && ! grep -q '^# ABORTED' "$RESULTS"; then
+        echo "# ABORTED: exit status $rc before the summary" >>"$RESULTS"
+    fi
     for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
     for pid in "${PIDS[@]}"; do
         for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -228,6 +239,13 @@ cpu_ticks() {
 }
 CLK_TCK=$(getconf CLK_TCK)
 
+# core_busy CPU: clock ticks core CPU spent busy (user+nice+system+irq+softirq+steal) since boot,
+# from /proc/stat. Busy ticks on the proxy core minus the proxy's own ticks = other programs' load
+# on that core during a run: the noise gauge for a shared machine.
+core_busy() {
+    awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
+
 # to_ms VALUE: wrk time ("812.00us", "1.23ms", "2.00s", "1.00m") → milliseconds.
 to_ms() {
     awk -v v="$1" 'BEGIN {
@@ -309,9 +327,10 @@ WRK_LOG=$RESULTS_DIR/proxy-$STAMP.wrk.txt
     echo "# knobs: ROUNDS=$ROUNDS DURATION=${DURATION}s CONNECTIONS=$CONNECTIONS WRK_THREADS=$WRK_THREADS BODY_SIZE=$BODY_SIZE WARMUP=${WARMUP}s"
     echo "# cpu_us_per_req = proxy utime+stime / requests; util = proxy CPU seconds / wall seconds of the run"
     echo "# origin_us_per_req = the origin nginx's CPU per request during the same run (context only)"
+    echo "# others_pct = CPU $PROXY_CPU busy time NOT spent by the proxy, in % of the run (other programs: noise; only with pinning)"
     echo "#"
-    printf '%-5s %-6s %-5s %12s %9s %10s %12s %8s %14s\n' \
-        round target order req_per_s p99_ms requests cpu_us_per_req util_pct origin_us_per_req
+    printf '%-5s %-6s %-5s %12s %9s %10s %12s %8s %14s %10s\n' \
+        round target order req_per_s p99_ms requests cpu_us_per_req util_pct origin_us_per_req others_pct
 } >"$RESULTS"
 : >"$WRK_LOG"
 
@@ -319,6 +338,7 @@ WRK_LOG=$RESULTS_DIR/proxy-$STAMP.wrk.txt
 # One wrk run against a target, with CPU accounting around it.
 # ---------------------------------------------------------------------------------------------------
 declare -A RPS=() P99=() CPU=() UTIL=()
+OTHERS=""
 ERRORS=0
 
 # proxy_pids TARGET: the processes whose CPU counts for that proxy.
@@ -332,14 +352,14 @@ proxy_pids() {
 # measure TARGET DURATION LABEL ROUND ORDER: run wrk; unless LABEL is "warmup", record the numbers.
 measure() {
     local target=$1 duration=$2 label=$3 round=$4 order=$5 port pids out
-    local t0 t1 c0 c1 o0 o1 rps requests p99raw p99 non2xx sockerr cpu util origin_cpu
+    local t0 t1 c0 c1 o0 o1 b0 b1 others rps requests p99raw p99 non2xx sockerr cpu util origin_cpu
     case $target in tern) port=$TERN_PORT ;; nginx) port=$NGINX_PORT ;; esac
     pids=$(proxy_pids "$target")
     out=$WORK/wrk.$target.$label
-    c0=$(cpu_ticks $pids); o0=$(cpu_ticks "$ORIGIN_PID" $ORIGIN_WORKERS); t0=$(date +%s%N)
+    c0=$(cpu_ticks $pids); o0=$(cpu_ticks "$ORIGIN_PID" $ORIGIN_WORKERS); b0=$(core_busy "$PROXY_CPU"); t0=$(date +%s%N)
     "${PIN_LOAD[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${duration}s" --latency \
-        "http://127.0.0.1:$port/file.bin" >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed against $target"; }
-    t1=$(date +%s%N); c1=$(cpu_ticks $pids); o1=$(cpu_ticks "$ORIGIN_PID" $ORIGIN_WORKERS)
+        "http://127.0.0.1:$port$WRK_PATH" >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed against $target"; }
+    t1=$(date +%s%N); c1=$(cpu_ticks $pids); o1=$(cpu_ticks "$ORIGIN_PID" $ORIGIN_WORKERS); b1=$(core_busy "$PROXY_CPU")
     [[ $(proxy_pids "$target") == "$pids" ]] || die "$target's processes changed during the run (a worker crashed?)"
     { echo "===== $label $target (round $round, order $order)"; cat "$out"; echo; } >>"$WRK_LOG"
 
@@ -360,16 +380,19 @@ measure() {
     p99=$(to_ms "$p99raw") || die "unknown wrk time unit in '$p99raw'"
     cpu=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }')
     util=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", 100 * t / hz / (ns / 1e9) }')
+    others=$(awk -v b=$((b1 - b0)) -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v ns=$((t1 - t0)) \
+        'BEGIN { o = b - t; if (o < 0) o = 0; printf "%.0f", 100 * o / hz / (ns / 1e9) }')
+    ((${#PIN_PROXY[@]})) || others="-"
     origin_cpu=$(awk -v t=$((o1 - o0)) -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }')
 
     if [[ $label == warmup ]]; then
         log "  warmup $target: $rps req/s"
         return 0
     fi
-    RPS[$target]+="$rps " P99[$target]+="$p99 " CPU[$target]+="$cpu " UTIL[$target]+="$util "
-    printf '%-5s %-6s %-5s %12s %9s %10s %12s %8s %14s\n' \
-        "$round" "$target" "$order" "$rps" "$p99" "$requests" "$cpu" "$util" "$origin_cpu" >>"$RESULTS"
-    log "  round $round/$ROUNDS $target: $rps req/s, p99 ${p99} ms, ${cpu} µs CPU/req, proxy core ${util}% busy"
+    RPS[$target]+="$rps " P99[$target]+="$p99 " CPU[$target]+="$cpu " UTIL[$target]+="$util " OTHERS+="$others "
+    printf '%-5s %-6s %-5s %12s %9s %10s %12s %8s %14s %10s\n' \
+        "$round" "$target" "$order" "$rps" "$p99" "$requests" "$cpu" "$util" "$origin_cpu" "$others" >>"$RESULTS"
+    log "  round $round/$ROUNDS $target: $rps req/s, p99 ${p99} ms, ${cpu} µs CPU/req, proxy core ${util}% busy, others ${others}% on it"
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -391,21 +414,30 @@ done
 # ---------------------------------------------------------------------------------------------------
 declare -A MED_RPS MED_P99 MED_CPU
 summary() {
-    local t min max
+    local t min max noise_max
     echo
     echo "Tern vs nginx reverse proxy: ${BODY_SIZE}-byte body, ${CONNECTIONS} connections, ${ROUNDS} rounds x ${DURATION}s per proxy"
     echo "pinning: $PINNING; nproc=$NPROC"
     echo
-    printf '%-7s %12s %21s %10s %13s %15s\n' target "req/s median" "req/s min–max" "p99 ms" "CPU µs/req" "proxy CPU busy"
-    printf '%-7s %12s %21s %10s %13s %15s\n' ------- ------------ ------------------- ------ ---------- --------------
+    # printf pads by bytes: "µs" is 3 bytes for 2 columns, hence %11s for a 10-wide header column.
+    printf '%-7s  %12s  %15s  %8s  %11s  %14s\n' target "req/s median" "req/s min-max" "p99 ms" "CPU µs/req" "proxy CPU busy"
+    printf '%-7s  %12s  %15s  %8s  %10s  %14s\n' ------- ------------ --------------- -------- ---------- --------------
     for t in tern nginx; do
         # shellcheck disable=SC2086  # the per-target lists are space separated on purpose
         MED_RPS[$t]=$(stat_of median ${RPS[$t]}); min=$(stat_of min ${RPS[$t]}); max=$(stat_of max ${RPS[$t]})
         MED_P99[$t]=$(stat_of median ${P99[$t]})
         MED_CPU[$t]=$(stat_of median ${CPU[$t]})
-        printf '%-7s %12.0f %21s %10.3f %13.2f %14.0f%%\n' "$t" "${MED_RPS[$t]}" \
-            "$(printf '%.0f–%.0f' "$min" "$max")" "${MED_P99[$t]}" "${MED_CPU[$t]}" "$(stat_of median ${UTIL[$t]})"
+        printf '%-7s  %12.0f  %15s  %8.3f  %10.2f  %13.0f%%\n' "$t" "${MED_RPS[$t]}" \
+            "$(printf '%.0f-%.0f' "$min" "$max")" "${MED_P99[$t]}" "${MED_CPU[$t]}" "$(stat_of median ${UTIL[$t]})"
     done
+    if ((${#PIN_PROXY[@]})); then
+        # shellcheck disable=SC2086
+        noise_max=$(stat_of max $OTHERS)
+        echo "other programs on CPU $PROXY_CPU during the runs: median $(stat_of median $OTHERS)%, max ${noise_max}% of the core"
+        if ((noise_max > 10)); then
+            echo "WARNING: other programs used up to ${noise_max}% of the proxy core: this machine was busy, numbers are noisy"
+        fi
+    fi
     echo
     awk -v a="${MED_RPS[tern]}" -v b="${MED_RPS[nginx]}" \
         'BEGIN { printf "Tern/nginx throughput       %.2fx   (req/s; > 1 means Tern serves more)\n", a / b }'
@@ -415,6 +447,7 @@ summary() {
         'BEGIN { printf "Tern/nginx p99 latency      %.2fx   (< 1 means Tern has the lower tail)\n", a / b }'
 }
 summary | tee -a "$RESULTS"
+FINISHED=1
 echo
 echo "raw per-round numbers: $RESULTS"
 echo "raw wrk output:        $WRK_LOG"
