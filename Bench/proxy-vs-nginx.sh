@@ -241,9 +241,20 @@ CLK_TCK=$(getconf CLK_TCK)
 
 # core_busy CPU: clock ticks core CPU spent busy (user+nice+system+irq+softirq+steal) since boot,
 # from /proc/stat. Busy ticks on the proxy core minus the proxy's own ticks = other programs' load
-# on that core during a run: the noise gauge for a shared machine.
+# on that core during a run: the noise gauge for a shared machine. Same for the load core, minus wrk
+# and the origin.
 core_busy() {
     awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
+
+# children_ticks: CPU time of this shell's finished children (wrk, once it has been waited for), in
+# clock ticks, from the `times` builtin (run in this shell, not a subshell, to see our children).
+children_ticks() {
+    times >"$WORK/times"
+    awk -v hz="$CLK_TCK" 'NR == 2 {
+        t = 0
+        for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); t += p[1] * 60 + p[2] }
+        printf "%.0f", t * hz }' "$WORK/times"
 }
 
 # to_ms VALUE: wrk time ("812.00us", "1.23ms", "2.00s", "1.00m") → milliseconds.
@@ -327,10 +338,11 @@ WRK_LOG=$RESULTS_DIR/proxy-$STAMP.wrk.txt
     echo "# knobs: ROUNDS=$ROUNDS DURATION=${DURATION}s CONNECTIONS=$CONNECTIONS WRK_THREADS=$WRK_THREADS BODY_SIZE=$BODY_SIZE WARMUP=${WARMUP}s"
     echo "# cpu_us_per_req = proxy utime+stime / requests; util = proxy CPU seconds / wall seconds of the run"
     echo "# origin_us_per_req = the origin nginx's CPU per request during the same run (context only)"
-    echo "# others_pct = CPU $PROXY_CPU busy time NOT spent by the proxy, in % of the run (other programs: noise; only with pinning)"
+    echo "# others_cpuN = busy time of core N not spent by the benchmark's own processes (proxy on $PROXY_CPU; wrk + origin on $LOAD_CPU),"
+    echo "#               in % of the run: other programs on a shared machine = noise (only with pinning)"
     echo "#"
-    printf '%-5s %-6s %-5s %12s %9s %10s %12s %8s %14s %10s\n' \
-        round target order req_per_s p99_ms requests cpu_us_per_req util_pct origin_us_per_req others_pct
+    printf '%-5s %-6s %-5s %12s %9s %10s %12s %8s %14s %11s %11s\n' \
+        round target order req_per_s p99_ms requests cpu_us_per_req util_pct origin_us_per_req others_cpu$PROXY_CPU others_cpu$LOAD_CPU
 } >"$RESULTS"
 : >"$WRK_LOG"
 
@@ -338,7 +350,7 @@ WRK_LOG=$RESULTS_DIR/proxy-$STAMP.wrk.txt
 # One wrk run against a target, with CPU accounting around it.
 # ---------------------------------------------------------------------------------------------------
 declare -A RPS=() P99=() CPU=() UTIL=()
-OTHERS=""
+OTHERS="" OTHERS_LOAD=""
 ERRORS=0
 
 # proxy_pids TARGET: the processes whose CPU counts for that proxy.
@@ -352,14 +364,17 @@ proxy_pids() {
 # measure TARGET DURATION LABEL ROUND ORDER: run wrk; unless LABEL is "warmup", record the numbers.
 measure() {
     local target=$1 duration=$2 label=$3 round=$4 order=$5 port pids out
-    local t0 t1 c0 c1 o0 o1 b0 b1 others rps requests p99raw p99 non2xx sockerr cpu util origin_cpu
+    local t0 t1 c0 c1 o0 o1 b0 b1 l0 l1 w0 w1 others others_load rps requests p99raw p99 non2xx sockerr cpu util origin_cpu
     case $target in tern) port=$TERN_PORT ;; nginx) port=$NGINX_PORT ;; esac
     pids=$(proxy_pids "$target")
     out=$WORK/wrk.$target.$label
-    c0=$(cpu_ticks $pids); o0=$(cpu_ticks "$ORIGIN_PID" $ORIGIN_WORKERS); b0=$(core_busy "$PROXY_CPU"); t0=$(date +%s%N)
+    c0=$(cpu_ticks $pids); o0=$(cpu_ticks "$ORIGIN_PID" $ORIGIN_WORKERS); b0=$(core_busy "$PROXY_CPU"); l0=$(core_busy "$LOAD_CPU")
+    children_ticks >"$WORK/w0"; t0=$(date +%s%N)
     "${PIN_LOAD[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${duration}s" --latency \
         "http://127.0.0.1:$port$WRK_PATH" >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed against $target"; }
-    t1=$(date +%s%N); c1=$(cpu_ticks $pids); o1=$(cpu_ticks "$ORIGIN_PID" $ORIGIN_WORKERS); b1=$(core_busy "$PROXY_CPU")
+    t1=$(date +%s%N); children_ticks >"$WORK/w1"
+    c1=$(cpu_ticks $pids); o1=$(cpu_ticks "$ORIGIN_PID" $ORIGIN_WORKERS); b1=$(core_busy "$PROXY_CPU"); l1=$(core_busy "$LOAD_CPU")
+    w0=$(<"$WORK/w0"); w1=$(<"$WORK/w1")
     [[ $(proxy_pids "$target") == "$pids" ]] || die "$target's processes changed during the run (a worker crashed?)"
     { echo "===== $label $target (round $round, order $order)"; cat "$out"; echo; } >>"$WRK_LOG"
 
@@ -382,17 +397,19 @@ measure() {
     util=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", 100 * t / hz / (ns / 1e9) }')
     others=$(awk -v b=$((b1 - b0)) -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v ns=$((t1 - t0)) \
         'BEGIN { o = b - t; if (o < 0) o = 0; printf "%.0f", 100 * o / hz / (ns / 1e9) }')
-    ((${#PIN_PROXY[@]})) || others="-"
+    others_load=$(awk -v b=$((l1 - l0)) -v t=$((o1 - o0 + w1 - w0)) -v hz="$CLK_TCK" -v ns=$((t1 - t0)) \
+        'BEGIN { o = b - t; if (o < 0) o = 0; printf "%.0f", 100 * o / hz / (ns / 1e9) }')
+    ((${#PIN_PROXY[@]})) || { others="-"; others_load="-"; }
     origin_cpu=$(awk -v t=$((o1 - o0)) -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }')
 
     if [[ $label == warmup ]]; then
         log "  warmup $target: $rps req/s"
         return 0
     fi
-    RPS[$target]+="$rps " P99[$target]+="$p99 " CPU[$target]+="$cpu " UTIL[$target]+="$util " OTHERS+="$others "
-    printf '%-5s %-6s %-5s %12s %9s %10s %12s %8s %14s %10s\n' \
-        "$round" "$target" "$order" "$rps" "$p99" "$requests" "$cpu" "$util" "$origin_cpu" "$others" >>"$RESULTS"
-    log "  round $round/$ROUNDS $target: $rps req/s, p99 ${p99} ms, ${cpu} µs CPU/req, proxy core ${util}% busy, others ${others}% on it"
+    RPS[$target]+="$rps " P99[$target]+="$p99 " CPU[$target]+="$cpu " UTIL[$target]+="$util " OTHERS+="$others " OTHERS_LOAD+="$others_load "
+    printf '%-5s %-6s %-5s %12s %9s %10s %12s %8s %14s %11s %11s\n' \
+        "$round" "$target" "$order" "$rps" "$p99" "$requests" "$cpu" "$util" "$origin_cpu" "$others" "$others_load" >>"$RESULTS"
+    log "  round $round/$ROUNDS $target: $rps req/s, p99 ${p99} ms, ${cpu} µs CPU/req, proxy core ${util}% busy, others ${others}%/${others_load}% on CPU $PROXY_CPU/$LOAD_CPU"
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -432,10 +449,12 @@ summary() {
     done
     if ((${#PIN_PROXY[@]})); then
         # shellcheck disable=SC2086
-        noise_max=$(stat_of max $OTHERS)
-        echo "other programs on CPU $PROXY_CPU during the runs: median $(stat_of median $OTHERS)%, max ${noise_max}% of the core"
+        noise_max=$(stat_of max $OTHERS $OTHERS_LOAD)
+        echo "other programs' share of the cores during the runs (median / max):" \
+            "CPU $PROXY_CPU $(stat_of median $OTHERS)% / $(stat_of max $OTHERS)%," \
+            "CPU $LOAD_CPU $(stat_of median $OTHERS_LOAD)% / $(stat_of max $OTHERS_LOAD)%"
         if ((noise_max > 10)); then
-            echo "WARNING: other programs used up to ${noise_max}% of the proxy core: this machine was busy, numbers are noisy"
+            echo "WARNING: other programs used up to ${noise_max}% of a benchmark core: the machine was busy, numbers are noisy"
         fi
     fi
     echo

@@ -10,7 +10,7 @@ extension ConfigDecoder.Entry {
 
 extension ConfigDecoder {
     static let topLevelKeys = [
-        "listeners", "origins", "routes", "limits", "proxy", "logging", "workers", "shutdown_timeout",
+        "listeners", "origins", "routes", "cache", "limits", "proxy", "logging", "workers", "shutdown_timeout",
     ]
 
     /// Decodes the document root into a configuration (best effort; check ``errors`` afterwards).
@@ -43,6 +43,9 @@ extension ConfigDecoder {
             config.routes = self.decodeRoutes(entry, originNames: declaredOrigins)
         } else {
             self.missing("routes", in: fields, ownerMark: root.mark, example: "routes: [{path: /, origin: app}]")
+        }
+        if let entry = fields["cache"] {
+            config.cache = self.decodeCache(entry)
         }
         if let entry = fields["limits"] {
             config.limits = self.decodeLimits(entry)
@@ -148,7 +151,7 @@ extension ConfigDecoder {
 
     // MARK: Routes
 
-    static let routeKeys = ["host", "path", "origin"]
+    static let routeKeys = ["host", "path", "origin", "cache"]
 
     /// Decodes `routes`; `originNames` are the declared origins (`nil` if `origins` is missing, which is reported already).
     mutating func decodeRoutes(_ entry: Entry, originNames declared: [String]?) -> [RouteConfig] {
@@ -210,6 +213,9 @@ extension ConfigDecoder {
             } else {
                 self.missing("origin", in: fields, ownerMark: node.mark, example: "origin: \(originNames.first ?? "app")")
                 valid = false
+            }
+            if let cacheEntry = fields["cache"] {
+                route.cache = self.decodeRouteCache(cacheEntry)
             }
             guard valid else { continue }
             let key = "\(route.host ?? "*any*") \(route.pathPrefix)"

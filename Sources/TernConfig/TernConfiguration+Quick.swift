@@ -1,3 +1,4 @@
+import Foundation
 import TernCore
 
 extension TernConfiguration {
@@ -10,12 +11,23 @@ extension TernConfiguration {
     /// - `origins`: URLs (`--origin`, repeatable) forming one `round_robin` pool named `default`, routed at `/`.
     /// - `routes`: `/prefix=URL` (`--route`, repeatable); the n-th makes pool `route<n>` with that one member and
     ///   a route for the prefix. Without `--origin`, requests matching no `--route` get no route.
+    /// - `memory`: memory tier size (`--memory`, default 256MiB). Quick mode always caches; `--memory 0` without
+    ///   `--cache-dir` turns caching off.
+    /// - `cacheDir`: directory of the disk tier (`--cache-dir`); without it the cache is memory only. A relative
+    ///   directory is resolved against the working directory.
+    /// - `disk`: disk tier size (`--disk`, default 4GiB); needs `--cache-dir`.
     ///
     /// Errors use file `<command line>`, line 0 and as column the argument's position: 1 for `listen`,
-    /// then 2, 3, … for each origin in order, then each route.
-    public static func quick(listen: String, origins: [String], routes: [String]) throws(ConfigErrors)
-        -> TernConfiguration
-    {
+    /// then 2, 3, … for each origin in order, then each route, then `--memory`, `--cache-dir` and `--disk`
+    /// (in that order, one column each whether given or not).
+    public static func quick(
+        listen: String,
+        origins: [String],
+        routes: [String],
+        memory: String? = nil,
+        cacheDir: String? = nil,
+        disk: String? = nil
+    ) throws(ConfigErrors) -> TernConfiguration {
         var errors: [ConfigError] = []
         func fail(_ column: Int, _ message: String, _ hint: String? = nil) {
             errors.append(
@@ -83,9 +95,68 @@ extension TernConfiguration {
             routeConfigs.append(RouteConfig(pathPrefix: prefix, origin: name))
         }
 
+        let memoryColumn = 2 + origins.count + routes.count
+        var cache = CacheConfig.default
+        if let memory {
+            if let size = quickSize(memory, flag: "--memory", positive: false, column: memoryColumn, fail: fail) {
+                cache.memory = size
+                cache.memoryMaxObjectSize = CacheConfig.defaultMemoryMaxObjectSize(
+                    memory: size, maxObjectSize: cache.maxObjectSize
+                )
+            }
+        }
+        var cachePath: String?
+        if let cacheDir {
+            let column = memoryColumn + 1
+            if cacheDir.isEmpty || cacheDir.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                fail(column, "--cache-dir: expected a directory, got '\(cacheDir)'", "e.g. --cache-dir /var/cache/tern")
+            } else if cacheDir.hasPrefix("~") {
+                fail(column, "--cache-dir: '~' is not expanded",
+                     "use an absolute path, or one relative to the working directory")
+            } else {
+                cachePath = PathResolution.resolve(cacheDir, against: FileManager.default.currentDirectoryPath)
+            }
+        }
+        let diskColumn = memoryColumn + 2
+        var diskSize = DiskCacheConfig.defaultSize
+        if let disk {
+            if cacheDir == nil {
+                fail(diskColumn, "--disk needs --cache-dir",
+                     "add e.g. --cache-dir /var/cache/tern, or drop --disk for a memory-only cache")
+            } else if let size = quickSize(disk, flag: "--disk", positive: true, column: diskColumn, fail: fail) {
+                diskSize = size
+            }
+        }
+        if let cachePath {
+            cache.disk = DiskCacheConfig(path: cachePath, size: diskSize)
+        }
+        if cache.memory.bytes == 0, cacheDir == nil {
+            cache.enabled = false
+        }
+
         if !errors.isEmpty {
             throw ConfigErrors(errors: errors)
         }
-        return TernConfiguration(listeners: listeners, origins: pools, routes: routeConfigs)
+        return TernConfiguration(listeners: listeners, origins: pools, routes: routeConfigs, cache: cache)
+    }
+
+    /// Parses a size flag such as `--memory 256MiB`, reporting a problem against `flag` at `column`.
+    private static func quickSize(
+        _ text: String, flag: String, positive: Bool, column: Int, fail: (Int, String, String?) -> Void
+    ) -> ByteCount? {
+        let hint = "expected a size such as 256MiB, 4GiB or 512m; KiB/MiB/GiB/TiB and k/m/g are 1024-based, KB/MB/GB 1000-based"
+        if text.trimmingSpaces.hasPrefix("-") {
+            fail(column, "\(flag): must not be negative, got '\(text)'", hint)
+            return nil
+        }
+        guard let value = ByteCount.parse(text) else {
+            fail(column, "\(flag): invalid size '\(text)'", hint)
+            return nil
+        }
+        if positive, value.bytes == 0 {
+            fail(column, "\(flag): must be greater than 0", "e.g. \(flag) 4GiB")
+            return nil
+        }
+        return value
     }
 }

@@ -21,6 +21,8 @@ public struct TernConfiguration: Sendable, Equatable {
     public var workers: Int?
     /// How long a graceful shutdown waits for in-flight requests (key `shutdown_timeout`, default 30s).
     public var shutdownTimeout: Duration
+    /// The response cache (key `cache`; absent means on, 256MiB in memory, no disk).
+    public var cache: CacheConfig
 
     /// Creates a configuration; values are taken as given (no validation).
     public init(
@@ -31,7 +33,8 @@ public struct TernConfiguration: Sendable, Equatable {
         proxy: ProxyConfig = .default,
         logging: LoggingConfig = .default,
         workers: Int? = nil,
-        shutdownTimeout: Duration = .seconds(30)
+        shutdownTimeout: Duration = .seconds(30),
+        cache: CacheConfig = .default
     ) {
         self.listeners = listeners
         self.origins = origins
@@ -41,6 +44,7 @@ public struct TernConfiguration: Sendable, Equatable {
         self.logging = logging
         self.workers = workers
         self.shutdownTimeout = shutdownTimeout
+        self.cache = cache
     }
 
     /// The origin pool called `name`, if any.

@@ -81,40 +81,81 @@ public enum ProxyHeaders {
     /// `Expect` (this hop answers `100-continue` itself), sets `X-Forwarded-For`, `-Proto`, `-Host`
     /// (extending incoming values only from a trusted peer), optionally `Forwarded` (RFC 7239),
     /// appends `Via`, and applies the pool's `Host` policy.
+    ///
+    /// One pass over the incoming fields builds the outgoing list: this runs for every proxied
+    /// request, so it avoids the repeated scans of `remove(name:)`/`replaceOrAdd`.
     public static func prepareRequest(_ headers: inout HTTPHeaders, version: HTTPVersion, forwarding: ForwardingContext) {
-        self.stripHopByHop(&headers)
-        headers.remove(name: "expect")
-        let clientHost = headers.first(name: "host")
-
-        let incomingFor = forwarding.peerIsTrusted ? headers.joinedValues(name: "x-forwarded-for") : nil
-        headers.replaceOrAdd(
-            name: "X-Forwarded-For",
-            value: incomingFor.map { "\($0), \(forwarding.peerAddress)" } ?? forwarding.peerAddress
-        )
-        if !(forwarding.peerIsTrusted && headers.contains(name: "x-forwarded-proto")) {
-            headers.replaceOrAdd(name: "X-Forwarded-Proto", value: forwarding.scheme)
-        }
-        if !(forwarding.peerIsTrusted && headers.contains(name: "x-forwarded-host")) {
-            if let clientHost {
-                headers.replaceOrAdd(name: "X-Forwarded-Host", value: clientHost)
-            } else {
-                headers.remove(name: "x-forwarded-host")
+        let trusted = forwarding.peerIsTrusted
+        var connectionTokens: [Substring] = []
+        for (name, value) in headers where name.utf8.count == 10 && name.caseInsensitiveEquals("connection") {
+            for token in value.split(separator: ",") {
+                let trimmed = token.trimmingSpaces()
+                if !trimmed.isEmpty { connectionTokens.append(trimmed) }
             }
+        }
+        var out = HTTPHeaders()
+        out.reserveCapacity(headers.count + 5)
+        var clientHost: String?
+        var incomingFor: String?
+        var incomingProto: String?
+        var incomingForwardedHost: String?
+        var incomingForwarded: String?
+        var incomingVia: String?
+        for (name, value) in headers {
+            if Self.isHopByHop(name) { continue }
+            switch name.utf8.count {
+            case 4 where name.caseInsensitiveEquals("host"):
+                if clientHost == nil { clientHost = value }
+                if forwarding.upstreamHost != nil { continue }
+            case 6 where name.caseInsensitiveEquals("expect"):
+                continue
+            case 3 where name.caseInsensitiveEquals("via"):
+                incomingVia = incomingVia.map { "\($0), \(value)" } ?? value
+                continue
+            case 9 where name.caseInsensitiveEquals("forwarded"):
+                if trusted { incomingForwarded = incomingForwarded.map { "\($0), \(value)" } ?? value }
+                continue
+            case 15 where name.caseInsensitiveEquals("x-forwarded-for"):
+                if trusted { incomingFor = incomingFor.map { "\($0), \(value)" } ?? value }
+                continue
+            case 16 where name.caseInsensitiveEquals("x-forwarded-host"):
+                if trusted, incomingForwardedHost == nil { incomingForwardedHost = value }
+                continue
+            case 17 where name.caseInsensitiveEquals("x-forwarded-proto"):
+                if trusted, incomingProto == nil { incomingProto = value }
+                continue
+            default:
+                break
+            }
+            if !connectionTokens.isEmpty, connectionTokens.contains(where: { name.caseInsensitiveEquals($0.lowercased()) }) {
+                continue
+            }
+            out.add(name: name, value: value)
+        }
+        if let host = forwarding.upstreamHost { out.add(name: "Host", value: host) }
+        out.add(name: "X-Forwarded-For", value: incomingFor.map { "\($0), \(forwarding.peerAddress)" } ?? forwarding.peerAddress)
+        out.add(name: "X-Forwarded-Proto", value: incomingProto ?? forwarding.scheme)
+        if let forwardedHost = incomingForwardedHost ?? clientHost {
+            out.add(name: "X-Forwarded-Host", value: forwardedHost)
         }
         if forwarding.addForwarded {
             var element = "for=\(Self.forwardedNode(forwarding.peerAddress));proto=\(forwarding.scheme)"
             if let clientHost { element += ";host=\(Self.quotedIfNeeded(clientHost))" }
-            let incoming = forwarding.peerIsTrusted ? headers.joinedValues(name: "forwarded") : nil
-            headers.replaceOrAdd(name: "Forwarded", value: incoming.map { "\($0), \(element)" } ?? element)
-        } else if !forwarding.peerIsTrusted {
-            headers.remove(name: "forwarded")
+            out.add(name: "Forwarded", value: incomingForwarded.map { "\($0), \(element)" } ?? element)
+        } else if let incomingForwarded {
+            out.add(name: "Forwarded", value: incomingForwarded)
         }
         if let pseudonym = forwarding.viaPseudonym {
-            Self.appendVia(&headers, version: version, pseudonym: pseudonym)
+            let hop = Self.viaHop(version: version, pseudonym: pseudonym)
+            out.add(name: "Via", value: incomingVia.map { "\($0), \(hop)" } ?? hop)
+        } else if let incomingVia {
+            out.add(name: "Via", value: incomingVia)
         }
-        if let host = forwarding.upstreamHost {
-            headers.replaceOrAdd(name: "Host", value: host)
-        }
+        headers = out
+    }
+
+    static func viaHop(version: HTTPVersion, pseudonym: String) -> String {
+        version.major == 1 && version.minor == 0 ? "1.0 \(pseudonym)" : "1.1 \(pseudonym)"
     }
 
     /// Rewrites an origin response's fields for the client: strips hop-by-hop fields, removes the
@@ -125,13 +166,30 @@ public enum ProxyHeaders {
         hide: [String],
         viaPseudonym: String?
     ) {
-        self.stripHopByHop(&headers)
-        for name in hide where headers.contains(name: name) { headers.remove(name: name) }
-        if let viaPseudonym { Self.appendVia(&headers, version: version, pseudonym: viaPseudonym) }
+        // Common case: nothing to remove, so only Via is appended (no rebuild).
+        var needsRebuild = false
+        var hasVia = false
+        for (name, _) in headers {
+            if Self.isHopByHop(name) || hide.contains(where: { name.caseInsensitiveEquals($0) }) {
+                needsRebuild = true
+            } else if name.utf8.count == 3, name.caseInsensitiveEquals("via") {
+                hasVia = true
+            }
+        }
+        if needsRebuild {
+            self.stripHopByHop(&headers)
+            for name in hide where headers.contains(name: name) { headers.remove(name: name) }
+        }
+        guard let viaPseudonym else { return }
+        if hasVia {
+            Self.appendVia(&headers, version: version, pseudonym: viaPseudonym)
+        } else {
+            headers.add(name: "Via", value: Self.viaHop(version: version, pseudonym: viaPseudonym))
+        }
     }
 
     public static func appendVia(_ headers: inout HTTPHeaders, version: HTTPVersion, pseudonym: String) {
-        let hop = version.major == 1 && version.minor == 0 ? "1.0 \(pseudonym)" : "1.1 \(pseudonym)"
+        let hop = Self.viaHop(version: version, pseudonym: pseudonym)
         if let existing = headers.joinedValues(name: "via") {
             headers.replaceOrAdd(name: "Via", value: "\(existing), \(hop)")
         } else {

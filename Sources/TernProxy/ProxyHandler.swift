@@ -22,9 +22,11 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private enum Phase {
+    enum Phase {
         /// Waiting for a request head.
         case idle
+        /// Waiting for a disk-tier lookup; body parts are buffered (reads are paused).
+        case lookingUp
         /// Waiting for an upstream connection; body parts are buffered (reads are paused).
         case connecting
         /// Request forwarded (or being forwarded) on `connection`.
@@ -37,46 +39,62 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         case finishing
     }
 
-    private let loop: LoopContext
-    private let runtime: ProxyRuntime
-    private let limits: LimitsConfig
-    private var context: ChannelHandlerContext!
-    private var peerAddress = "-"
-    private var peerTrusted = false
+    let loop: LoopContext
+    let runtime: ProxyRuntime
+    let limits: LimitsConfig
+    var context: ChannelHandlerContext!
+    var peerAddress = "-"
+    var peerTrusted = false
 
     // Connection state.
-    private var requestsOnConnection = 0
-    private var draining = false
-    private var readPaused = false
-    private var readPending = false
-    private lazy var clientTimer = LazyTimer(eventLoop: self.loop.eventLoop) { [weak self] in self?.clientTimedOut() }
-    private lazy var upstreamTimer = LazyTimer(eventLoop: self.loop.eventLoop) { [weak self] in self?.upstreamTimedOut() }
-    private var clientTimerPurpose: ClientTimerPurpose = .none
-    private enum ClientTimerPurpose { case none, awaitingHead, requestBody }
+    var requestsOnConnection = 0
+    /// From a request head until its response's `.end` is written.
+    var responseInProgress = false
+    /// Parts of requests pipelined behind the one being answered.
+    var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    var pipelinePaused = false
+    var processingPipelined = false
+    /// The current response ends the connection: later requests are ignored.
+    var closingAfterResponse = false
+    var draining = false
+    var readPaused = false
+    var readPending = false
+    lazy var clientTimer = LazyTimer(eventLoop: self.loop.eventLoop) { [weak self] in self?.clientTimedOut() }
+    lazy var upstreamTimer = LazyTimer(eventLoop: self.loop.eventLoop) { [weak self] in self?.upstreamTimedOut() }
+    var clientTimerPurpose: ClientTimerPurpose = .none
+    enum ClientTimerPurpose { case none, awaitingHead, requestBody }
 
     // Exchange state (reset per request).
-    private var phase: Phase = .idle
-    private var requestHead: HTTPRequestHead?
-    private var upstreamHead: HTTPRequestHead?
-    private var keepAlive = true
-    private var requestEnded = false
-    private var requestHasBody = false
-    private var requestBodyBytes: Int64 = 0
-    private var pendingBody = CircularBuffer<HTTPClientRequestPart>()
-    private var poolIndex = 0
-    private var member: OriginMember?
-    private var connection: UpstreamConnection?
-    private var triedMember: Int?
-    private var retriedStale = false
-    private var retriedOther = false
-    private var responseStarted = false
-    private var responseStatus = 0
-    private var responseBytes = 0
-    private var upstreamKeepAlive = false
-    private var exchangeStart = NIODeadline.uptimeNanoseconds(0)
-    private var upstreamStart: NIODeadline?
-    private var upstreamMicros: Int64?
-    private var inFlightCounted = false
+    var phase: Phase = .idle
+    var requestHead: HTTPRequestHead?
+    var upstreamHead: HTTPRequestHead?
+    var keepAlive = true
+    var requestEnded = false
+    var requestHasBody = false
+    var requestBodyBytes: Int64 = 0
+    var pendingBody = CircularBuffer<HTTPClientRequestPart>()
+    var poolIndex = 0
+    var member: OriginMember?
+    var connection: UpstreamConnection?
+    var triedMember: Int?
+    var retriedStale = false
+    var retriedOther = false
+    var responseStarted = false
+    var responseStatus = 0
+    var responseBytes = 0
+    var upstreamKeepAlive = false
+    var exchangeStart = NIODeadline.uptimeNanoseconds(0)
+    var upstreamStart: NIODeadline?
+    var upstreamMicros: Int64?
+    var inFlightCounted = false
+    /// Incremented per request so late callbacks (disk lookups) can tell they are stale.
+    var exchangeID = 0
+    /// Cache state when the route caches.
+    var cache: CacheExchange?
+    /// A status the cache layer substitutes for the origin's (304/412/206 evaluated locally).
+    var cacheOverrideStatus: HTTPResponseStatus?
+    /// When the request was sent upstream (ms since epoch), for RFC 9111 age calculation.
+    var upstreamRequestMillis: Int64?
 
     init(loop: LoopContext) {
         self.loop = loop
@@ -110,7 +128,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is DrainConnectionEvent {
             self.draining = true
-            if case .idle = self.phase {
+            if case .idle = self.phase, !self.responseInProgress {
                 context.close(promise: nil)
             }
             return
@@ -133,34 +151,71 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     }
 
     func read(context: ChannelHandlerContext) {
-        if self.readPaused {
+        if self.readPaused || self.pipelinePaused {
             self.readPending = true
         } else {
             context.read()
         }
     }
 
-    private func pauseClientReads() {
+    func pauseClientReads() {
         self.readPaused = true
     }
 
-    private func resumeClientReads() {
+    func resumeClientReads() {
         guard self.readPaused else { return }
         self.readPaused = false
-        if self.readPending {
+        if self.readPending, !self.pipelinePaused {
             self.readPending = false
             self.context.read()
         }
     }
 
+    /// Pipelining (RFC 9112 §9.3.2): a request that arrives while the previous response is still
+    /// being produced waits in `pipelined` and is processed once that response has ended.
+    ///
+    /// This replaces NIO's `HTTPServerPipelineHandler`, which stops reading from the socket for
+    /// every in-flight request and so costs two `epoll_ctl` calls per request even when the client
+    /// never pipelines. Here reads stop only when the queue grows past `maxPipelined`.
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch self.unwrapInboundIn(data) {
+        let part = self.unwrapInboundIn(data)
+        if self.closingAfterResponse { return }
+        if !self.pipelined.isEmpty || (self.responseInProgress && self.requestEnded) {
+            self.pipelined.append(part)
+            if self.pipelined.count > Self.maxPipelined { self.pipelinePaused = true }
+            return
+        }
+        self.process(part)
+    }
+
+    static let maxPipelined = 64
+
+    func process(_ part: HTTPServerRequestPart) {
+        switch part {
         case .head(let head):
+            self.responseInProgress = true
             self.receivedHead(head)
         case .body(let buffer):
             self.receivedBody(buffer)
         case .end:
             self.receivedEnd()
+        }
+    }
+
+    /// Processes queued pipelined parts until a request is again waiting for its response.
+    func processPipelined() {
+        guard !self.processingPipelined else { return }
+        self.processingPipelined = true
+        defer { self.processingPipelined = false }
+        while !self.closingAfterResponse, !(self.responseInProgress && self.requestEnded), let part = self.pipelined.popFirst() {
+            self.process(part)
+        }
+        if self.pipelinePaused, self.pipelined.count <= Self.maxPipelined / 2 {
+            self.pipelinePaused = false
+            if !self.readPaused, self.readPending {
+                self.readPending = false
+                self.context.read()
+            }
         }
     }
 
@@ -173,8 +228,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
 
     // MARK: Request
 
-    private func receivedHead(_ head: HTTPRequestHead) {
+    func receivedHead(_ head: HTTPRequestHead) {
         self.resetExchange()
+        self.exchangeID &+= 1
         let now = NIODeadline.now()
         self.exchangeStart = now
         self.requestHead = head
@@ -231,17 +287,21 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             self.phase = .file(index)
         case .pool(let index):
             self.poolIndex = index
-            self.startForwarding(head: head, target: target, hashKey: head.uri, expectContinue: expectContinue, now: now)
+            if let cache = self.runtime.cache, let route = self.runtime.routeCache[routeIndex] {
+                self.startCachedRequest(head: head, target: target, host: host, route: route, cache: cache, expectContinue: expectContinue, now: now)
+            } else {
+                self.startForwarding(head: head, target: target, hashKey: head.uri, expectContinue: expectContinue, now: now)
+            }
         }
     }
 
-    private func receivedBody(_ buffer: ByteBuffer) {
+    func receivedBody(_ buffer: ByteBuffer) {
         self.requestBodyBytes += Int64(buffer.readableBytes)
         if self.clientTimerPurpose == .requestBody {
             self.clientTimer.deadline = NIODeadline.now() + TimeAmount(self.limits.bodyIdleTimeout)
         }
         switch self.phase {
-        case .connecting:
+        case .connecting, .lookingUp:
             if let max = self.limits.maxRequestBody, self.requestBodyBytes > max.bytes {
                 return self.respondLocally(.payloadTooLarge, "Request body too large\n", closing: true)
             }
@@ -266,14 +326,14 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         }
     }
 
-    private func receivedEnd() {
+    func receivedEnd() {
         self.requestEnded = true
         if self.clientTimerPurpose == .requestBody {
             self.clientTimerPurpose = .none
             self.clientTimer.deadline = nil
         }
         switch self.phase {
-        case .connecting:
+        case .connecting, .lookingUp:
             self.pendingBody.append(.end(nil))
         case .forwarding:
             guard let connection = self.connection else { return }
@@ -291,7 +351,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
 
     // MARK: Forwarding
 
-    private func startForwarding(head: HTTPRequestHead, target: RequestTarget, hashKey: String, expectContinue: Bool, now: NIODeadline) {
+    func startForwarding(head: HTTPRequestHead, target: RequestTarget, hashKey: String, expectContinue: Bool, now: NIODeadline) {
         guard let member = self.loop.pickMember(poolIndex: self.poolIndex, hashKey: hashKey, excluding: nil, now: now) else {
             return self.respondLater(.serviceUnavailable, "No origin server is available\n", extra: [("Retry-After", "5")])
         }
@@ -312,7 +372,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         // already became Host above.
         let originForm = target.host == nil ? head.uri : (target.query.map { "\(target.path)?\($0)" } ?? target.path)
         if target.host != nil, let host = target.host { upstreamHeaders.replaceOrAdd(name: "Host", value: host) }
-        self.upstreamHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: originForm, headers: upstreamHeaders)
+        var upstreamHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: originForm, headers: upstreamHeaders)
+        if self.cache != nil { self.editUpstreamHeadForCache(&upstreamHead) }
+        self.upstreamHead = upstreamHead
         if expectContinue {
             self.context.writeAndFlush(
                 self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))),
@@ -322,7 +384,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         self.acquire(member: member, forceNew: false)
     }
 
-    private func acquire(member: OriginMember, forceNew: Bool) {
+    func acquire(member: OriginMember, forceNew: Bool) {
         self.member = member
         self.triedMember = member.index
         self.phase = .connecting
@@ -345,6 +407,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             self.inFlightCounted = true
         }
         self.upstreamStart = NIODeadline.now()
+        self.upstreamRequestMillis = Self.unixMillis()
         connection.handler.write(.head(self.upstreamHead(from: template, for: member)))
         while let part = self.pendingBody.popFirst() {
             connection.handler.write(part)
@@ -356,7 +419,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     }
 
     /// Applies what depends on the chosen member: its base path and the pool's `Host` policy.
-    private func upstreamHead(from template: HTTPRequestHead, for member: OriginMember) -> HTTPRequestHead {
+    func upstreamHead(from template: HTTPRequestHead, for member: OriginMember) -> HTTPRequestHead {
         var head = template
         if !member.url.basePath.isEmpty { head.uri = member.url.basePath + head.uri }
         switch self.runtime.pools[self.poolIndex].config.hostHeader {
@@ -385,15 +448,15 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     }
 
     /// Idempotent requests whose body (if any) is still fully buffered can go to another member once.
-    private func mayRetryElsewhere() -> Bool {
+    func mayRetryElsewhere() -> Bool {
         guard let pool = self.runtime.pools[safe: self.poolIndex], pool.config.retryIdempotent, !self.retriedOther,
               let method = self.requestHead?.method, method.isIdempotent else { return false }
         return true
     }
 
-    private var requestTargetPath: String { self.requestHead?.uri ?? "/" }
+    var requestTargetPath: String { self.requestHead?.uri ?? "/" }
 
-    private func armFirstByteTimer() {
+    func armFirstByteTimer() {
         let timeout = self.runtime.pools[self.poolIndex].config.timeouts.firstByte
         self.upstreamTimer.deadline = NIODeadline.now() + TimeAmount(timeout)
     }
@@ -403,19 +466,19 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         case .head(let head):
             self.receivedUpstreamHead(head)
         case .body(let buffer):
-            self.responseBytes += buffer.readableBytes
-            self.context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-            if !self.context.channel.isWritable { self.connection?.handler.pauseReads() }
+            if self.cache != nil {
+                self.cacheReceivedUpstreamBody(buffer)
+            } else {
+                self.writeClientBody(buffer)
+            }
         case .end:
             self.receivedUpstreamEnd()
         }
     }
 
-    private func receivedUpstreamHead(_ head: HTTPResponseHead) {
+    func receivedUpstreamHead(_ head: HTTPResponseHead) {
         guard case .forwarding = self.phase, let request = self.requestHead else { return }
         let now = NIODeadline.now()
-        self.responseStarted = true
-        self.responseStatus = Int(head.status.code)
         self.upstreamKeepAlive = head.isKeepAlive
         if let start = self.upstreamStart {
             self.upstreamMicros = Int64((now - start).nanoseconds / 1000)
@@ -428,16 +491,25 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             &headers,
             version: head.version,
             hide: self.runtime.hideResponseHeaders,
-            viaPseudonym: self.runtime.configuration.proxy.via
+            viaPseudonym: self.cache == nil ? self.runtime.configuration.proxy.via : nil
         )
-        self.writeResponseHead(status: head.status, headers: headers, request: request)
+        if self.cache != nil, self.cacheReceivedUpstreamHead(head, request: request, headers: &headers) {
+            // The cache answers once the upstream exchange ends (304 merged, or stale-if-error).
+            self.responseStatus = Int(head.status.code)
+            return
+        }
+        self.responseStarted = true
+        let status = self.cacheOverrideStatus ?? head.status
+        self.responseStatus = Int(status.code)
+        self.writeResponseHead(status: status, headers: headers, request: request)
     }
 
-    private func receivedUpstreamEnd() {
+    func receivedUpstreamEnd() {
         guard case .forwarding = self.phase else { return }
         self.upstreamTimer.deadline = nil
         let reusable = self.upstreamKeepAlive && self.requestEnded
         self.releaseConnection(reusable: reusable, recordSuccess: true)
+        if self.cache != nil, self.cacheReceivedUpstreamEnd() { return }
         self.finishResponse()
     }
 
@@ -462,6 +534,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         self.upstreamTimer.deadline = nil
         let wasReused = connection.reused
         self.releaseConnection(reusable: false, recordSuccess: false)
+        if !self.responseStarted, self.cache?.serveAfterUpstream != nil {
+            _ = self.cacheServeStaleOnFailure(.connect)
+            return
+        }
         if self.responseStarted {
             // Bytes of this response are already on the wire: only an abort tells the client the truth.
             member.recordRequest(success: false, now: .now())
@@ -487,7 +563,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         self.failBeforeResponse(.badGateway)
     }
 
-    private func upstreamTimedOut() {
+    func upstreamTimedOut() {
         guard case .forwarding = self.phase, let member = self.member else { return }
         member.recordRequest(success: false, now: .now())
         self.releaseConnection(reusable: false, recordSuccess: false)
@@ -499,7 +575,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     }
 
     /// Gives the upstream connection back (or closes it) and settles in-flight accounting.
-    private func releaseConnection(reusable: Bool, recordSuccess: Bool) {
+    func releaseConnection(reusable: Bool, recordSuccess: Bool) {
         guard let connection = self.connection, let member = self.member else { return }
         self.connection = nil
         connection.handler.delegate = nil
@@ -512,7 +588,12 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         connection.pool.release(connection, reusable: reusable)
     }
 
-    private func failBeforeResponse(_ status: HTTPResponseStatus) {
+    func failBeforeResponse(_ status: HTTPResponseStatus) {
+        if self.cache != nil, self.cacheServeStaleOnFailure(status == .gatewayTimeout ? .timeout : .connect) {
+            self.pendingBody.removeAll()
+            self.resumeClientReads()
+            return
+        }
         let body: String
         switch status {
         case .gatewayTimeout: body = "504 Gateway Timeout\n"
@@ -532,7 +613,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
 
     // MARK: File origin
 
-    private func serveFile(_ index: Int) {
+    func serveFile(_ index: Int) {
         guard let request = self.requestHead else { return }
         let origin = self.runtime.fileOrigins[index]
         let plan = origin.plan(method: request.method, uri: request.uri, headers: request.headers, now: Self.unixNow())
@@ -591,7 +672,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     // MARK: Responses
 
     /// Writes a response head for `request`, settling keep-alive with the client's HTTP version.
-    private func writeResponseHead(status: HTTPResponseStatus, headers: HTTPHeaders, request: HTTPRequestHead) {
+    func writeResponseHead(status: HTTPResponseStatus, headers: HTTPHeaders, request: HTTPRequestHead) {
         var headers = headers
         if self.draining { self.keepAlive = false }
         let isHTTP10 = request.version.major == 1 && request.version.minor == 0
@@ -612,7 +693,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     }
 
     /// Sends a small generated response now.
-    private func sendLocalResponse(_ status: HTTPResponseStatus, _ body: String, extraHeaders: HTTPHeaders) {
+    func sendLocalResponse(_ status: HTTPResponseStatus, _ body: String, extraHeaders: HTTPHeaders) {
         guard let request = self.requestHead else { return }
         self.phase = .finishing
         self.responseStarted = true
@@ -632,13 +713,13 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     }
 
     /// Answers now; `closing` when the request's body won't be read.
-    private func respondLocally(_ status: HTTPResponseStatus, _ body: String, closing: Bool, extra: [(String, String)] = []) {
+    func respondLocally(_ status: HTTPResponseStatus, _ body: String, closing: Bool, extra: [(String, String)] = []) {
         if closing { self.keepAlive = false }
         self.sendLocalResponse(status, body, extraHeaders: HTTPHeaders(extra))
     }
 
     /// Answers once the request (and any body, discarded) has ended, keeping the connection.
-    private func respondLater(_ status: HTTPResponseStatus, _ body: String, extra: [(String, String)] = []) {
+    func respondLater(_ status: HTTPResponseStatus, _ body: String, extra: [(String, String)] = []) {
         self.phase = .localDeferred(status, body, HTTPHeaders(extra))
     }
 
@@ -646,10 +727,11 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     ///
     /// All bookkeeping happens before `.end` is written: writing it lets `HTTPServerPipelineHandler`
     /// deliver the next pipelined request synchronously, which starts a new exchange on this handler.
-    private func finishResponse(_ afterWrite: (() -> Void)? = nil) {
+    func finishResponse(_ afterWrite: (() -> Void)? = nil) {
         let keepAlive = self.keepAlive && (self.requestEnded || !self.requestHasBody)
         let closeAfterWrite = !keepAlive || self.draining
         self.logExchange()
+        self.responseInProgress = false
         if keepAlive {
             self.phase = .idle
             self.requestHead = nil
@@ -657,21 +739,26 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         } else {
             self.phase = .finishing
         }
+        if closeAfterWrite {
+            self.closingAfterResponse = true
+            self.pipelined.removeAll()
+        }
         self.resumeClientReads()
         let context = self.context!
         if afterWrite == nil && !closeAfterWrite {
             context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
-            return
+        } else {
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: promise)
+            promise.futureResult.assumeIsolatedUnsafeUnchecked().whenComplete { _ in
+                afterWrite?()
+                if closeAfterWrite { context.close(promise: nil) }
+            }
         }
-        let promise = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: promise)
-        promise.futureResult.assumeIsolatedUnsafeUnchecked().whenComplete { _ in
-            afterWrite?()
-            if closeAfterWrite { context.close(promise: nil) }
-        }
+        if !self.pipelined.isEmpty { self.processPipelined() }
     }
 
-    private func logExchange() {
+    func logExchange() {
         guard let sink = self.runtime.accessLog, let request = self.requestHead else { return }
         let micros = Int64((NIODeadline.now() - self.exchangeStart).nanoseconds / 1000)
         sink.log(AccessLogRecord(
@@ -685,7 +772,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             durationMicros: micros,
             upstream: self.member.map { $0.authority },
             upstreamMicros: self.upstreamMicros,
-            cacheStatus: nil,
+            cacheStatus: self.cacheLogValue,
             referer: request.headers.first(name: "referer"),
             userAgent: request.headers.first(name: "user-agent"),
             requestID: nil
@@ -694,13 +781,13 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
 
     // MARK: Timers and teardown
 
-    private func armAwaitingHead(first: Bool) {
+    func armAwaitingHead(first: Bool) {
         self.clientTimerPurpose = .awaitingHead
         let timeout = first ? self.limits.headerTimeout : self.limits.keepAliveTimeout
         self.clientTimer.deadline = NIODeadline.now() + TimeAmount(timeout)
     }
 
-    private func clientTimedOut() {
+    func clientTimedOut() {
         switch self.clientTimerPurpose {
         case .none:
             return
@@ -717,7 +804,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         }
     }
 
-    private func abortExchange() {
+    func abortExchange() {
         if case .connecting = self.phase, let member = self.member {
             self.loop.connectionPool(poolIndex: self.poolIndex, member: member).cancelWaiting(self)
         }
@@ -729,7 +816,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         self.phase = .finishing
     }
 
-    private func resetExchange() {
+    func resetExchange() {
         self.phase = .idle
         self.upstreamHead = nil
         self.requestEnded = false
@@ -748,6 +835,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         self.upstreamStart = nil
         self.upstreamMicros = nil
         self.inFlightCounted = false
+        self.cache = nil
+        self.cacheOverrideStatus = nil
+        self.upstreamRequestMillis = nil
     }
 }
 

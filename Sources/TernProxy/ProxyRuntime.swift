@@ -6,6 +6,7 @@ import TernConfig
 import TernCore
 import TernFileOrigin
 import TernPolicy
+import TernStorage
 
 /// Where a route sends its requests.
 enum RouteTarget: Sendable {
@@ -22,6 +23,46 @@ public final class ProxyStats: Sendable {
     public let upstreamConnectionsOpened = ManagedAtomic<Int>(0)
     public let upstreamRetries = ManagedAtomic<Int>(0)
     public let responses5xx = ManagedAtomic<Int>(0)
+    public let cacheHits = ManagedAtomic<Int>(0)
+    public let cacheDiskHits = ManagedAtomic<Int>(0)
+    public let cacheMisses = ManagedAtomic<Int>(0)
+    public let cacheBypass = ManagedAtomic<Int>(0)
+    public let cacheStaleServed = ManagedAtomic<Int>(0)
+    public let cacheRevalidations = ManagedAtomic<Int>(0)
+    public let cacheRevalidated304 = ManagedAtomic<Int>(0)
+    public let cacheBackgroundRevalidations = ManagedAtomic<Int>(0)
+    public let cacheStored = ManagedAtomic<Int>(0)
+    public let cacheInvalidations = ManagedAtomic<Int>(0)
+}
+
+/// A caching route's policy inputs, derived once from configuration.
+struct RouteCacheRuntime: Sendable {
+    var policy: CachePolicyOptions
+    var key: CacheKeyOptions
+
+    init(global: CacheConfig, route: RouteCacheConfig) {
+        self.policy = CachePolicyOptions(
+            heuristicFraction: global.heuristicFraction,
+            heuristicMaxTTL: Self.seconds(global.heuristicMaxTTL),
+            cacheSetCookie: route.cacheSetCookie,
+            forceTTL: route.forceTTL.map(Self.seconds),
+            minTTL: route.minTTL.map(Self.seconds),
+            negativeTTL: route.negativeTTL.map(Self.seconds),
+            bypass: route.bypass,
+            maxObjectSize: global.maxObjectSize.bytes
+        )
+        let query: CacheKeyOptions.Query
+        switch route.key.query {
+        case .keep: query = .keep
+        case .sort: query = .sort
+        case .drop: query = .drop
+        case .allow(let names): query = .allow(names)
+        case .deny(let names): query = .deny(names)
+        }
+        self.key = CacheKeyOptions(query: query, headers: route.key.headers, cookies: route.key.cookies)
+    }
+
+    static func seconds(_ duration: Duration) -> Int64 { duration.components.seconds }
 }
 
 /// Everything the data plane needs, built once from a validated configuration and shared
@@ -37,11 +78,16 @@ public final class ProxyRuntime: Sendable {
     public let accessLog: AccessLogSink?
     public let stats = ProxyStats()
     let fileIO: NonBlockingFileIO
+    /// The tiered cache, or `nil` when caching is off.
+    public let cache: TieredCache?
+    /// Per route index: cache policy inputs, or `nil` for routes that never cache (file origins).
+    let routeCache: [RouteCacheRuntime?]
 
-    public init(configuration: TernConfiguration, fileIO: NonBlockingFileIO, accessLog: AccessLogSink?) throws {
+    public init(configuration: TernConfiguration, fileIO: NonBlockingFileIO, accessLog: AccessLogSink?, cache: TieredCache?) throws {
         self.configuration = configuration
         self.fileIO = fileIO
         self.accessLog = accessLog
+        self.cache = cache
         var pools: [OriginPool] = []
         var fileOrigins: [FileOrigin] = []
         var targetByName: [String: RouteTarget] = [:]
@@ -74,6 +120,10 @@ public final class ProxyRuntime: Sendable {
         }
         self.routeTable = RouteTable(entries)
         self.routeTargets = targets
+        self.routeCache = zip(configuration.routes, targets).map { route, target in
+            guard cache != nil, case .pool = target else { return nil }
+            return RouteCacheRuntime(global: configuration.cache, route: route.cache)
+        }
         self.pools = pools
         self.fileOrigins = fileOrigins
         self.trustedProxies = configuration.proxy.trustedProxies
@@ -93,6 +143,8 @@ final class LoopContext {
     let runtime: ProxyRuntime
     private var balancers: [Balancer]
     let connectionPools: [[UpstreamConnectionPool]]
+    /// Objects with a background revalidation running on this loop (one at a time each).
+    var revalidationsInFlight = Set<String>()
 
     init(eventLoop: any EventLoop, runtime: ProxyRuntime) {
         self.eventLoop = eventLoop

@@ -69,9 +69,10 @@ public final class ProxyServer: Sendable {
                             throw ChannelError.ioOnClosedChannel
                         }
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                            withPipeliningAssistance: true,
+                            withPipeliningAssistance: false,  // ProxyHandler queues pipelined requests itself
                             withErrorHandling: false,
-                            withOutboundHeaderValidation: true,
+                            // Response fields come from llhttp-parsed origin responses or from Tern itself.
+                            withOutboundHeaderValidation: false,
                             withEncoderConfiguration: .init(),
                             withDecoderLimitConfiguration: httpDecoderLimits
                         )

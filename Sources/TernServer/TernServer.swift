@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import TernConfig
 import TernProxy
+import TernStorage
 
 #if canImport(Glibc)
 import Glibc
@@ -18,6 +19,8 @@ public final class TernServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let threadPool: NIOThreadPool
     private let logger: Logger
+    /// The tiered cache (`nil` when caching is off).
+    public let cache: TieredCache?
 
     /// Starts listening; throws with a readable reason when a listener can't bind or an origin
     /// can't be set up (nothing is left running in that case).
@@ -28,19 +31,40 @@ public final class TernServer: Sendable {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: workers)
         self.threadPool = NIOThreadPool(numberOfThreads: 2)
         self.threadPool.start()
+        var cache: TieredCache?
         do {
+            cache = try Self.makeCache(configuration.cache, threadPool: self.threadPool)
+            self.cache = cache
             let accessLog = try AccessLogSink(config: configuration.logging.access)
             let runtime = try ProxyRuntime(
                 configuration: configuration,
                 fileIO: NonBlockingFileIO(threadPool: self.threadPool),
-                accessLog: accessLog
+                accessLog: accessLog,
+                cache: cache
             )
             self.proxy = try ProxyServer(runtime: runtime, group: self.group, logger: logger)
         } catch {
+            cache?.close()
             try? self.group.syncShutdownGracefully()
             try? self.threadPool.syncShutdownGracefully()
             throw error
         }
+    }
+
+    static func makeCache(_ config: CacheConfig, threadPool: NIOThreadPool) throws -> TieredCache? {
+        guard config.enabled else { return nil }
+        let memory = MemoryTier(limit: config.memory.bytes, maxObjectSize: config.memoryMaxObjectSize.bytes)
+        var disk: DiskTier?
+        if let diskConfig = config.disk {
+            let size = diskConfig.size.bytes
+            disk = try DiskTier(configuration: DiskTier.Configuration(
+                directory: diskConfig.path,
+                limit: size,
+                mapSize: diskConfig.mapSize?.bytes ?? max(size + size / 2, size + (256 << 20))
+            ))
+        }
+        let admission: TieredCache.Admission = config.admission == .diskFirst ? .diskFirst : .both
+        return TieredCache(memory: memory, disk: disk, threadPool: threadPool, admission: admission)
     }
 
     /// The first listener's port (handy when the configuration asked for port 0).
@@ -50,6 +74,7 @@ public final class TernServer: Sendable {
     /// configured `shutdown_timeout`, close the rest).
     public func shutdown() {
         self.proxy.shutdown(timeout: TimeAmount(self.configuration.shutdownTimeout))
+        self.cache?.close()
         try? self.group.syncShutdownGracefully()
         try? self.threadPool.syncShutdownGracefully()
     }

@@ -40,6 +40,15 @@ struct Serve: ParsableCommand {
     @Option(help: "Quick mode: /prefix=URL sends that path prefix to another origin (repeatable; longest prefix wins).")
     var route: [String] = []
 
+    @Option(help: "Quick mode: memory-tier cache size (default 256MiB; 0 turns caching off without --cache-dir).")
+    var memory: String?
+
+    @Option(help: "Quick mode: directory for the LMDB disk tier (survives restarts).")
+    var cacheDir: String?
+
+    @Option(help: "Quick mode: disk-tier size limit (default 4GiB; needs --cache-dir).")
+    var disk: String?
+
     @Option(help: "Event-loop threads (default: one per core).")
     var workers: Int?
 
@@ -50,8 +59,8 @@ struct Serve: ParsableCommand {
     var logLevel: String?
 
     func validate() throws {
-        if self.config != nil && (!self.origin.isEmpty || !self.route.isEmpty) {
-            throw ValidationError("--config cannot be combined with --origin/--route (quick mode).")
+        if self.config != nil && (!self.origin.isEmpty || !self.route.isEmpty || self.memory != nil || self.cacheDir != nil || self.disk != nil) {
+            throw ValidationError("--config cannot be combined with the quick-mode flags --origin, --route, --memory, --cache-dir, --disk.")
         }
         if self.config == nil && self.origin.isEmpty && self.route.isEmpty {
             throw ValidationError("Give --config FILE, or quick mode with at least one --origin URL or --route /prefix=URL.")
@@ -67,7 +76,10 @@ struct Serve: ParsableCommand {
             if let path = self.config {
                 configuration = try ConfigLoader.load(path: path)
             } else {
-                configuration = try TernConfiguration.quick(listen: self.listen, origins: self.origin, routes: self.route)
+                configuration = try TernConfiguration.quick(
+                    listen: self.listen, origins: self.origin, routes: self.route,
+                    memory: self.memory, cacheDir: self.cacheDir, disk: self.disk
+                )
             }
         } catch {
             printError("\(error)")

@@ -362,30 +362,39 @@ final class ConfigErrorCasesTests: XCTestCase {
     ]
 
     func testErrorCases() {
-        for testCase in Self.cases {
+        Self.assertErrorCases(Self.cases)
+    }
+
+    /// Parses each case's YAML and checks that an error at its exact position contains every fragment
+    /// (and, with `single`, that it is the only error).
+    static func assertErrorCases(_ cases: [Case], single: Bool = false, file: StaticString = #filePath) {
+        for testCase in cases {
             do {
                 let config = try ConfigLoader.parse(yaml: testCase.yaml, fileName: "t.yaml", baseDirectory: "/etc/tern")
-                XCTFail("\(testCase.name): expected an error, got \(config)", line: testCase.sourceLine)
+                XCTFail("\(testCase.name): expected an error, got \(config)", file: file, line: testCase.sourceLine)
             } catch {
                 let match = error.errors.first { $0.line == testCase.line && $0.column == testCase.column }
                 guard let match else {
                     XCTFail(
                         "\(testCase.name): no error at \(testCase.line):\(testCase.column); got:\n\(error)",
-                        line: testCase.sourceLine
+                        file: file, line: testCase.sourceLine
                     )
                     continue
+                }
+                if single, error.errors.count != 1 {
+                    XCTFail("\(testCase.name): expected one error, got:\n\(error)", file: file, line: testCase.sourceLine)
                 }
                 for fragment in testCase.fragments {
                     XCTAssertTrue(
                         match.description.contains(fragment),
                         "\(testCase.name): '\(fragment)' not in '\(match.description)'",
-                        line: testCase.sourceLine
+                        file: file, line: testCase.sourceLine
                     )
                 }
                 XCTAssertTrue(
                     match.description.hasPrefix("t.yaml:\(testCase.line):\(testCase.column): error: "),
                     match.description,
-                    line: testCase.sourceLine
+                    file: file, line: testCase.sourceLine
                 )
             }
         }

@@ -31,6 +31,24 @@ final class ShippedConfigTests: XCTestCase {
         XCTAssertEqual(site.cacheControl, "public, max-age=60")
         XCTAssertEqual(site.index, ["index.html"])
         XCTAssertEqual(config.logging.access, AccessLogConfig(destination: .stdout, format: .combined))
+        XCTAssertEqual(config.cache, .default)
+    }
+
+    /// The commented `cache:` block in `tern.yaml` spells out the defaults: uncommented, it changes nothing.
+    func testDefaultConfigCommentedCacheBlockIsTheDefault() throws {
+        let text = try String(contentsOfFile: self.configDirectory + "/tern.yaml", encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let start = lines.firstIndex(of: "# cache:") else { return XCTFail("no commented cache block") }
+        let block = lines[start...].prefix { $0 == "# cache:" || $0.hasPrefix("#   ") }.map { $0.dropFirst(2) }
+        XCTAssertGreaterThan(block.count, 5)
+        let uncommented = text + "\n" + block.joined(separator: "\n") + "\n"
+        let config: TernConfiguration
+        do {
+            config = try ConfigLoader.parse(yaml: uncommented, fileName: "tern.yaml", baseDirectory: self.configDirectory)
+        } catch {
+            return XCTFail("\(error)")
+        }
+        XCTAssertEqual(config.cache, .default)
     }
 
     func testProxyExampleLoads() throws {
@@ -49,6 +67,26 @@ final class ShippedConfigTests: XCTestCase {
         XCTAssertNotNil(app.healthCheck)
         XCTAssertEqual(assets.balance, .consistentHash)
         XCTAssertTrue(config.routes.allSatisfy { config.origin(named: $0.origin) != nil })
+        XCTAssertEqual(
+            config.cache,
+            CacheConfig(
+                memory: .gibibytes(1), memoryMaxObjectSize: .mebibytes(8), maxObjectSize: .mebibytes(512),
+                disk: DiskCacheConfig(path: "/var/cache/tern", size: .gibibytes(100), mapSize: .gibibytes(128)),
+                admission: .diskFirst
+            )
+        )
+        XCTAssertEqual(
+            config.routes.map(\.cache),
+            [
+                RouteCacheConfig(key: CacheKeyConfig(query: .drop), forceTTL: .seconds(3600)),
+                RouteCacheConfig(key: CacheKeyConfig(query: .deny(["utm_source", "utm_medium", "utm_campaign", "fbclid"]))),
+                RouteCacheConfig(bypass: true),
+                RouteCacheConfig(
+                    key: CacheKeyConfig(query: .sort, headers: ["accept-language"], cookies: ["currency"]),
+                    minTTL: .seconds(10), negativeTTL: .seconds(30)
+                ),
+            ]
+        )
         if case .file(let path) = config.logging.access.destination {
             XCTAssertTrue(path.hasSuffix("/Config/examples/logs/access.log"), path)
         } else {

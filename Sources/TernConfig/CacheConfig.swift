@@ -1,0 +1,99 @@
+import TernCore
+
+/// The response cache (top-level key `cache`). Absent means caching on with every default: a 256MiB memory tier
+/// and no disk tier.
+///
+/// `enabled: false` turns caching off but does not relax validation: the other keys are still checked and kept
+/// here (including ``disk``), so switching caching back on cannot reveal new errors. Consumers must test
+/// ``enabled`` before using the rest.
+public struct CacheConfig: Sendable, Equatable {
+    /// How new objects enter the tiers (key `admission`).
+    public enum Admission: String, Sendable, Equatable, CaseIterable {
+        /// A cacheable response is stored in memory (when it fits ``memoryMaxObjectSize``) and on disk.
+        case both
+        /// A cacheable response is stored on disk only; it is copied into memory when it is hit again.
+        /// Needs a ``disk`` tier.
+        case diskFirst = "disk_first"
+    }
+
+    /// Whether responses are cached at all (key `enabled`, default `true`).
+    public var enabled: Bool
+    /// Memory tier capacity (key `memory`, default 256MiB); `0` means no memory tier.
+    public var memory: ByteCount
+    /// Largest object kept in the memory tier (key `memory_max_object`, default 8MiB, lowered to ``memory`` and
+    /// ``maxObjectSize`` when those are smaller). Never larger than either when read from YAML.
+    public var memoryMaxObjectSize: ByteCount
+    /// Largest response stored at all (key `max_object_size`, default 64MiB); bigger responses pass through uncached.
+    public var maxObjectSize: ByteCount
+    /// The disk tier (key `disk`); `nil` keeps the cache in memory only.
+    public var disk: DiskCacheConfig?
+    /// How new objects enter the tiers (key `admission`, default `both`).
+    public var admission: Admission
+    /// Heuristic freshness (RFC 9111 §4.2.2) for responses with `Last-Modified` but no explicit lifetime:
+    /// this fraction of the time since `Last-Modified` (key `heuristic_fraction`, default 0.1, within 0...1;
+    /// 0 disables heuristic freshness).
+    public var heuristicFraction: Double
+    /// Upper bound on a heuristic lifetime (key `heuristic_max_ttl`, default 1d).
+    public var heuristicMaxTTL: Duration
+
+    /// The default memory tier capacity, 256MiB.
+    public static let defaultMemory = ByteCount.mebibytes(256)
+    /// The default largest object kept in memory before clamping, 8MiB.
+    public static let defaultMemoryMaxObjectSize = ByteCount.mebibytes(8)
+    /// The default largest cached response, 64MiB.
+    public static let defaultMaxObjectSize = ByteCount.mebibytes(64)
+
+    /// The `memory_max_object` used when it is not given: 8MiB, lowered to `memory` (when > 0) and `maxObjectSize`.
+    public static func defaultMemoryMaxObjectSize(memory: ByteCount, maxObjectSize: ByteCount) -> ByteCount {
+        var value = defaultMemoryMaxObjectSize
+        if memory.bytes > 0 { value = Swift.min(value, memory) }
+        return Swift.min(value, maxObjectSize)
+    }
+
+    /// Creates cache settings; values are taken as given (no validation).
+    public init(
+        enabled: Bool = true,
+        memory: ByteCount = CacheConfig.defaultMemory,
+        memoryMaxObjectSize: ByteCount = CacheConfig.defaultMemoryMaxObjectSize,
+        maxObjectSize: ByteCount = CacheConfig.defaultMaxObjectSize,
+        disk: DiskCacheConfig? = nil,
+        admission: Admission = .both,
+        heuristicFraction: Double = 0.1,
+        heuristicMaxTTL: Duration = .seconds(86_400)
+    ) {
+        self.enabled = enabled
+        self.memory = memory
+        self.memoryMaxObjectSize = memoryMaxObjectSize
+        self.maxObjectSize = maxObjectSize
+        self.disk = disk
+        self.admission = admission
+        self.heuristicFraction = heuristicFraction
+        self.heuristicMaxTTL = heuristicMaxTTL
+    }
+
+    /// Caching on, 256MiB in memory, no disk tier.
+    public static let `default` = CacheConfig()
+}
+
+/// The disk tier of the cache (key `cache.disk`).
+public struct DiskCacheConfig: Sendable, Equatable {
+    /// Directory holding the cache files (key `path`, required), absolute: a relative YAML path is resolved against
+    /// the configuration file's directory, a relative `--cache-dir` against the working directory.
+    /// Whether it exists or is writable is checked when the server starts, not here.
+    public var path: String
+    /// Disk tier capacity (key `size`, default 4GiB, > 0).
+    public var size: ByteCount
+    /// Size of the memory map backing the store (key `map_size`); `nil` lets the store choose.
+    /// At least ``size`` when given.
+    public var mapSize: ByteCount?
+
+    /// The default disk tier capacity, 4GiB.
+    public static let defaultSize = ByteCount.gibibytes(4)
+
+    /// Creates disk tier settings; values are taken as given (no validation).
+    public init(path: String, size: ByteCount = DiskCacheConfig.defaultSize, mapSize: ByteCount? = nil) {
+        self.path = path
+        self.size = size
+        self.mapSize = mapSize
+    }
+}

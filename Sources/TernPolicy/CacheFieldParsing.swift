@@ -1,0 +1,136 @@
+import NIOHTTP1
+
+/// Small lexical helpers shared by the cache policy files (RFC 9110 §5.6: lists, tokens,
+/// quoted strings; RFC 9111 §1.2.2: delta-seconds).
+///
+/// Internal on purpose: the public surface is the typed values built from them.
+enum CacheFieldParsing {
+    /// The largest delta-seconds value a cache has to represent (RFC 9111 §1.2.2): larger values
+    /// are clamped to it.
+    static let maxDeltaSeconds: Int64 = 2_147_483_648
+
+    /// Splits a list-based field value at top-level commas (RFC 9110 §5.6.1), stepping over
+    /// quoted strings and their backslash escapes. Elements are OWS-trimmed; empty ones dropped.
+    static func splitList(_ value: Substring) -> [Substring] {
+        var elements: [Substring] = []
+        var inQuotes = false
+        var escaped = false
+        var start = value.startIndex
+        var index = value.startIndex
+        while index < value.endIndex {
+            let c = value[index]
+            if inQuotes {
+                if escaped {
+                    escaped = false
+                } else if c == "\\" {
+                    escaped = true
+                } else if c == "\"" {
+                    inQuotes = false
+                }
+            } else if c == "\"" {
+                inQuotes = true
+            } else if c == "," {
+                let element = Self.trimOWS(value[start..<index])
+                if !element.isEmpty { elements.append(element) }
+                start = value.index(after: index)
+            }
+            index = value.index(after: index)
+        }
+        let last = Self.trimOWS(value[start..<value.endIndex])
+        if !last.isEmpty { elements.append(last) }
+        return elements
+    }
+
+    /// All field lines of `name` combined into one list (RFC 9110 §5.3) and split (§5.6.1).
+    static func listElements(_ headers: HTTPHeaders, _ name: String) -> [Substring] {
+        var out: [Substring] = []
+        for value in headers[name] { out.append(contentsOf: Self.splitList(Substring(value))) }
+        return out
+    }
+
+    /// The value without leading and trailing spaces and tabs (HTTP OWS).
+    static func trimOWS(_ s: Substring) -> Substring {
+        var s = s
+        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
+        return s
+    }
+
+    /// `1*DIGIT` as delta-seconds (RFC 9111 §1.2.2), clamped to ``maxDeltaSeconds``;
+    /// `nil` for anything else (empty, sign, decimal point, letters, whitespace).
+    static func deltaSeconds(_ s: Substring) -> Int64? {
+        guard !s.isEmpty else { return nil }
+        var value: Int64 = 0
+        for byte in s.utf8 {
+            guard byte >= 0x30, byte <= 0x39 else { return nil }
+            if value < Self.maxDeltaSeconds {
+                value = value * 10 + Int64(byte - 0x30)
+            }
+        }
+        return min(value, Self.maxDeltaSeconds)
+    }
+
+    /// Whether `s` is a non-empty `token` (RFC 9110 §5.6.2).
+    static func isToken(_ s: Substring) -> Bool {
+        !s.isEmpty && s.utf8.allSatisfy(Self.isTchar)
+    }
+
+    static func isTchar(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+            UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Decodes a complete `quoted-string` (RFC 9110 §5.6.4); `nil` when `s` is not exactly one.
+    static func unquote(_ s: Substring) -> String? {
+        guard s.first == "\"", s.count >= 2 else { return nil }
+        var out = ""
+        var escaped = false
+        var index = s.index(after: s.startIndex)
+        while index < s.endIndex {
+            let c = s[index]
+            if escaped {
+                out.append(c)
+                escaped = false
+            } else if c == "\\" {
+                escaped = true
+            } else if c == "\"" {
+                return s.index(after: index) == s.endIndex ? out : nil
+            } else {
+                out.append(c)
+            }
+            index = s.index(after: index)
+        }
+        return nil
+    }
+
+    /// ASCII lower-casing (field names, tokens); other characters untouched.
+    static func lower(_ s: Substring) -> String {
+        if !s.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) { return String(s) }
+        return String(decoding: s.utf8.map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 }, as: UTF8.self)
+    }
+
+    /// The first field line of `name` parsed as an HTTP-date (RFC 9110 §5.6.7), in seconds.
+    static func date(_ headers: HTTPHeaders, _ name: String) -> Int64? {
+        guard let value = headers.first(name: name) else { return nil }
+        return HTTPDate.parse(value)
+    }
+
+    /// Whether any field line of `name` has a non-empty value.
+    static func hasValue(_ headers: HTTPHeaders, _ name: String) -> Bool {
+        headers[name].contains { !Self.trimOWS(Substring($0)).isEmpty }
+    }
+
+    /// A list of field names from a qualified `no-cache` / `private` argument (RFC 9111 §5.2.2.4,
+    /// §5.2.2.7): lower-cased, trimmed, empties dropped.
+    static func fieldNames(_ value: String) -> [String] {
+        value.split(separator: ",").map { Self.lower(Self.trimOWS($0)) }.filter { !$0.isEmpty }
+    }
+}

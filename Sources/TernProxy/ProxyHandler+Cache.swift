@@ -1,0 +1,495 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore
+import NIOHTTP1
+import TernPolicy
+import TernStorage
+
+/// Per-request cache state of a `ProxyHandler` exchange on a caching route.
+struct CacheExchange {
+    enum Mode {
+        /// Not looked up (unsafe method, bypassed route, `no-store` request…); unsafe methods
+        /// invalidate after a successful response.
+        case bypass(invalidates: Bool)
+        /// Missed: forward and store the response if it is storable.
+        case fill
+        /// A stale (or `no-cache`) entry: a conditional request is on its way.
+        case revalidate(CacheEntry)
+    }
+
+    var route: RouteCacheRuntime
+    var primaryKey: String
+    var mode: Mode
+    var status: CacheStatus
+    /// The client's method (a `HEAD` miss is fetched upstream as `GET` so it can be stored).
+    var clientMethod: HTTPMethod
+    var fill: CacheFill?
+    /// The client gets no body (HEAD, or a locally evaluated 304/412).
+    var suppressBody = false
+    /// The client asked for one range of a response that is streaming from the origin.
+    var slice: ClosedRange<Int64>?
+    var bodyOffset: Int64 = 0
+    /// Serve this entry once the upstream exchange ends (after a 304 merge or for stale-if-error).
+    var serveAfterUpstream: CacheEntry?
+    var serveAfterUpstreamIsStale = false
+    /// `memory` or `disk` for hits (access log).
+    var tier: String?
+}
+
+extension ProxyHandler {
+    static func unixMillis() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    // MARK: Lookup
+
+    /// Entry point for requests on a caching route: bypass, or look up and decide.
+    func startCachedRequest(
+        head: HTTPRequestHead, target: RequestTarget, host: String?, route: RouteCacheRuntime,
+        cache: TieredCache, expectContinue: Bool, now: NIODeadline
+    ) {
+        if let reason = CachePolicy.requestBypassReason(method: head.method, requestHeaders: head.headers, options: route.policy) {
+            self.cache = CacheExchange(
+                route: route, primaryKey: "", mode: .bypass(invalidates: !head.method.isSafe),
+                status: CacheStatus(hit: false, fwd: .bypass, fwdStatus: nil, stored: false, collapsed: false, ttl: nil, detail: reason.rawValue),
+                clientMethod: head.method
+            )
+            self.runtime.stats.cacheBypass.wrappingIncrement(ordering: .relaxed)
+            return self.startForwarding(head: head, target: target, hashKey: head.uri, expectContinue: expectContinue, now: now)
+        }
+        let primaryKey = CacheKey.primary(
+            scheme: "http", host: host ?? "", path: target.path, query: target.query,
+            requestHeaders: head.headers, options: route.key
+        )
+        self.cache = CacheExchange(
+            route: route, primaryKey: primaryKey, mode: .fill,
+            status: CacheStatus(hit: false, fwd: .uriMiss, fwdStatus: nil, stored: false, collapsed: false, ttl: nil, detail: nil),
+            clientMethod: head.method
+        )
+        let nowMillis = Self.unixMillis()
+        if let entries = cache.lookupMemory(primaryKey: primaryKey, now: nowMillis) {
+            return self.decide(entries: entries, tier: "memory", target: target, expectContinue: expectContinue)
+        }
+        guard cache.disk != nil else {
+            return self.decide(entries: nil, tier: nil, target: target, expectContinue: expectContinue)
+        }
+        // Disk lookups run on the thread pool; the request waits (its body, if any, is buffered).
+        self.phase = .lookingUp
+        self.pauseClientReads()
+        let exchange = self.exchangeID
+        cache.lookup(primaryKey: primaryKey, now: nowMillis, eventLoop: self.context.eventLoop)
+            .assumeIsolatedUnsafeUnchecked()
+            .whenComplete { result in
+                guard exchange == self.exchangeID, case .lookingUp = self.phase else { return }
+                self.phase = .idle
+                let entries = (try? result.get()) ?? nil
+                self.decide(entries: entries, tier: entries == nil ? nil : "disk", target: target, expectContinue: expectContinue)
+            }
+    }
+
+    /// Picks the variant, asks policy whether it can be reused, and serves, revalidates or forwards.
+    func decide(entries: [CacheEntry]?, tier: String?, target: RequestTarget, expectContinue: Bool) {
+        guard let head = self.requestHead, var exchange = self.cache else { return }
+        let now = NIODeadline.now()
+        let nowMillis = Self.unixMillis()
+        let onlyIfCached = CacheControl(head.headers).onlyIfCached
+        var selected: CacheEntry?
+        if let entries, !entries.isEmpty {
+            selected = entries.first { entry in
+                guard let fields = CacheVary.fields(entry.meta.headers) else { return false }
+                return CacheVary.variantKey(fields: fields, request: head.headers) == entry.meta.variantKey
+            }
+            exchange.status.fwd = selected == nil ? .varyMiss : exchange.status.fwd
+        }
+        exchange.tier = tier
+        self.cache = exchange
+        guard let entry = selected else {
+            if onlyIfCached {
+                return self.respondLater(.gatewayTimeout, "Not in cache (only-if-cached)\n")
+            }
+            self.runtime.stats.cacheMisses.wrappingIncrement(ordering: .relaxed)
+            return self.startForwarding(head: head, target: target, hashKey: head.uri, expectContinue: expectContinue, now: now)
+        }
+        let stored = Self.storedResponse(entry)
+        var decision = CachePolicy.reuse(request: head.headers, method: head.method, stored: stored, now: nowMillis, options: exchange.route.policy)
+        if entry.meta.softPurged, decision == .fresh || decision == .staleWhileRevalidate { decision = .revalidate }
+        switch decision {
+        case .fresh:
+            self.runtime.stats.cacheHits.wrappingIncrement(ordering: .relaxed)
+            if tier == "disk" { self.runtime.stats.cacheDiskHits.wrappingIncrement(ordering: .relaxed) }
+            self.serveFromCache(entry, stale: false, nowMillis: nowMillis)
+        case .staleWhileRevalidate:
+            self.runtime.stats.cacheStaleServed.wrappingIncrement(ordering: .relaxed)
+            self.cache?.status.detail = "stale-while-revalidate"
+            self.serveFromCache(entry, stale: true, nowMillis: nowMillis)
+            BackgroundRevalidator.start(loop: self.loop, poolIndex: self.poolIndex, entry: entry, request: head, route: exchange.route)
+        case .revalidate:
+            self.runtime.stats.cacheRevalidations.wrappingIncrement(ordering: .relaxed)
+            self.cache?.mode = .revalidate(entry)
+            self.cache?.status.fwd = .stale
+            self.startForwarding(head: head, target: target, hashKey: head.uri, expectContinue: expectContinue, now: now)
+        case .onlyIfCachedMiss:
+            self.respondLater(.gatewayTimeout, "Not in cache (only-if-cached)\n")
+        }
+    }
+
+    static func storedResponse(_ entry: CacheEntry) -> StoredResponse {
+        StoredResponse(status: entry.meta.status, headers: entry.meta.headers, requestTime: entry.meta.requestTime, responseTime: entry.meta.responseTime)
+    }
+
+    /// Rewrites the upstream request of a cacheable exchange: the origin is asked for the full
+    /// representation (client conditionals and ranges are evaluated here, against what is
+    /// stored), `HEAD` becomes `GET`, and a revalidation carries the stored validators.
+    func editUpstreamHeadForCache(_ head: inout HTTPRequestHead) {
+        guard let exchange = self.cache else { return }
+        switch exchange.mode {
+        case .bypass:
+            return
+        case .fill:
+            break
+        case .revalidate(let entry):
+            for (name, value) in CachePolicy.validationHeaders(for: Self.storedResponse(entry)) {
+                head.headers.replaceOrAdd(name: name, value: value)
+            }
+        }
+        for name in ["if-match", "if-unmodified-since", "range", "if-range"] { head.headers.remove(name: name) }
+        if case .fill = exchange.mode {
+            head.headers.remove(name: "if-none-match")
+            head.headers.remove(name: "if-modified-since")
+        } else {
+            // Keep only the validators this cache added (the stored entry's), not the client's.
+            let ours = CachePolicy.validationHeaders(for: Self.storedResponse(exchange.mode.entry!))
+            if !ours.contains(name: "if-none-match") { head.headers.remove(name: "if-none-match") }
+            if !ours.contains(name: "if-modified-since") { head.headers.remove(name: "if-modified-since") }
+        }
+        if head.method == .HEAD { head.method = .GET }
+    }
+
+    // MARK: Serving stored responses
+
+    /// Answers from a stored entry: client conditionals (RFC 9110 §13) and ranges (§14) are
+    /// evaluated against it; `Age` and `Cache-Status` are added.
+    func serveFromCache(_ entry: CacheEntry, stale: Bool, nowMillis: Int64) {
+        guard let request = self.requestHead, var exchange = self.cache else { return }
+        let freshness = CachePolicy.freshness(of: Self.storedResponse(entry), now: nowMillis, options: exchange.route.policy)
+        // RFC 9211: a hit was not forwarded; a revalidated response was (fwd=stale stays).
+        if case .revalidate = exchange.mode {} else {
+            exchange.status.hit = true
+            exchange.status.fwd = nil
+        }
+        exchange.status.ttl = freshness.ttlRemaining
+        self.cache = exchange
+        self.phase = .finishing
+        self.responseStarted = true
+
+        var headers = entry.meta.headers
+        headers.replaceOrAdd(name: "Age", value: CachePolicy.ageHeaderValue(freshness))
+        self.addCacheHeaders(&headers, request: request)
+
+        let etag = headers.first(name: "etag").flatMap { EntityTag(parsing: $0) }
+        let lastModified = headers.first(name: "last-modified").flatMap { HTTPDate.parse($0) }
+        var status = HTTPResponseStatus(statusCode: entry.meta.status)
+        var body = entry.body
+        switch Conditionals.evaluate(method: request.method, headers: request.headers, etag: etag, lastModified: lastModified) {
+        case .notModified:
+            status = .notModified
+            headers = Self.notModifiedHeaders(headers)
+            body = ByteBuffer()
+        case .preconditionFailed:
+            self.responseStatus = 412
+            return self.sendLocalResponse(.preconditionFailed, "", extraHeaders: ["Cache-Status": exchange.status.headerValue])
+        case .proceed:
+            if request.method == .GET, entry.meta.status == 200, let rangeHeader = request.headers.first(name: "range"),
+               Conditionals.ifRangeMatches(headers: request.headers, etag: etag, lastModified: lastModified) {
+                let length = Int64(entry.body.readableBytes)
+                switch ByteRanges.resolve(header: rangeHeader, length: length) {
+                case .full:
+                    break
+                case .unsatisfiable:
+                    status = .rangeNotSatisfiable
+                    headers.replaceOrAdd(name: "Content-Range", value: ByteRanges.unsatisfiedContentRange(length: length))
+                    body = ByteBuffer()
+                    headers.replaceOrAdd(name: "Content-Length", value: "0")
+                case .satisfiable(let ranges) where ranges.count == 1:
+                    let range = ranges[0]
+                    status = .partialContent
+                    headers.replaceOrAdd(name: "Content-Range", value: ByteRanges.contentRange(range, length: length))
+                    body = entry.body.getSlice(at: entry.body.readerIndex + Int(range.lowerBound), length: Int(range.upperBound - range.lowerBound + 1)) ?? ByteBuffer()
+                case .satisfiable(let ranges):
+                    let contentType = headers.first(name: "content-type") ?? "application/octet-stream"
+                    let multipart = ByteRanges.multipart(ranges: ranges, length: length, contentType: contentType, boundary: Self.boundary())
+                    var assembled = self.context.channel.allocator.buffer(capacity: Int(multipart.contentLength))
+                    for part in multipart.parts {
+                        var partHeader = part.header
+                        assembled.writeBuffer(&partHeader)
+                        if var slice = entry.body.getSlice(at: entry.body.readerIndex + Int(part.range.lowerBound), length: Int(part.range.upperBound - part.range.lowerBound + 1)) {
+                            assembled.writeBuffer(&slice)
+                        }
+                    }
+                    var closing = multipart.closing
+                    assembled.writeBuffer(&closing)
+                    status = .partialContent
+                    headers.replaceOrAdd(name: "Content-Type", value: multipart.contentType)
+                    body = assembled
+                }
+            }
+        }
+        if status != .notModified && status != .noContent {
+            headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
+        }
+        self.responseStatus = Int(status.code)
+        self.writeResponseHead(status: status, headers: headers, request: request)
+        if request.method != .HEAD, body.readableBytes > 0 {
+            self.responseBytes += body.readableBytes
+            self.context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
+        self.finishResponse()
+    }
+
+    /// RFC 9110 §15.4.5: a 304 carries the fields a 200 would, minus representation metadata.
+    static func notModifiedHeaders(_ headers: HTTPHeaders) -> HTTPHeaders {
+        let keep: Set<String> = ["cache-control", "content-location", "date", "etag", "expires", "vary", "age", "cache-status", "via", "last-modified"]
+        return HTTPHeaders(headers.filter { keep.contains($0.name.lowercased()) })
+    }
+
+    static func boundary() -> String {
+        "tern-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    }
+
+    /// `Cache-Status`, `Via`, and no `CDN-Cache-Control` downstream (RFC 9213 §2.1).
+    func addCacheHeaders(_ headers: inout HTTPHeaders, request: HTTPRequestHead) {
+        headers.remove(name: "cdn-cache-control")
+        if let status = self.cache?.status {
+            headers.replaceOrAdd(name: "Cache-Status", value: status.headerValue)
+        }
+        if let via = self.runtime.configuration.proxy.via {
+            ProxyHeaders.appendVia(&headers, version: request.version, pseudonym: via)
+        }
+    }
+
+    // MARK: Upstream responses on caching routes
+
+    /// Handles a response head for an exchange with cache state. Returns `false` when the
+    /// ordinary forwarding path should write it.
+    func cacheReceivedUpstreamHead(_ head: HTTPResponseHead, request: HTTPRequestHead, headers: inout HTTPHeaders) -> Bool {
+        guard var exchange = self.cache else { return false }
+        let status = Int(head.status.code)
+        let nowMillis = Self.unixMillis()
+        exchange.status.fwdStatus = status
+        let requestTime = self.upstreamRequestMillis ?? nowMillis
+
+        switch exchange.mode {
+        case .bypass(let invalidates):
+            if invalidates { self.invalidate(after: head, request: request, route: exchange.route) }
+            self.cache = exchange
+            headers.remove(name: "cdn-cache-control")
+            headers.replaceOrAdd(name: "Cache-Status", value: exchange.status.headerValue)
+            return false
+        case .revalidate(let entry) where status == 304:
+            let stored = Self.storedResponse(entry)
+            guard CachePolicy.notModifiedSelects(head.headers, stored: stored) else { break }
+            let merged = CachePolicy.merge(notModified: head.headers, into: stored, requestTime: requestTime, responseTime: nowMillis, options: exchange.route.policy)
+            var meta = entry.meta
+            meta.headers = CacheFill.storedHeaders(merged.headers, hide: self.runtime.hideResponseHeaders, options: exchange.route.policy)
+            meta.requestTime = merged.requestTime
+            meta.responseTime = merged.responseTime
+            meta.softPurged = false
+            self.runtime.cache?.updateMeta(meta)
+            self.runtime.stats.cacheRevalidated304.wrappingIncrement(ordering: .relaxed)
+            exchange.status.stored = true
+            exchange.serveAfterUpstream = CacheEntry(meta: meta, body: entry.body)
+            exchange.serveAfterUpstreamIsStale = false
+            self.cache = exchange
+            return true
+        case .revalidate(let entry) where status >= 500:
+            if CachePolicy.staleIfErrorAllowed(stored: Self.storedResponse(entry), request: request.headers, failure: .status(status), now: nowMillis, options: exchange.route.policy) {
+                exchange.status.detail = "stale-if-error"
+                exchange.serveAfterUpstream = entry
+                exchange.serveAfterUpstreamIsStale = true
+                self.cache = exchange
+                self.runtime.stats.cacheStaleServed.wrappingIncrement(ordering: .relaxed)
+                return true
+            }
+        default:
+            break
+        }
+
+        // A full response (miss, or a changed representation on revalidation): store it if allowed.
+        let decision = CachePolicy.storability(method: .GET, requestHeaders: request.headers, status: status, responseHeaders: head.headers, options: exchange.route.policy)
+        switch decision {
+        case .store:
+            let storedHeaders = CacheFill.storedHeaders(head.headers, hide: self.runtime.hideResponseHeaders, options: exchange.route.policy)
+            let fields = CacheVary.fields(head.headers) ?? []
+            let meta = CacheEntryMeta(
+                primaryKey: exchange.primaryKey,
+                variantKey: CacheVary.variantKey(fields: fields, request: request.headers),
+                status: status, headers: storedHeaders, requestTime: requestTime, responseTime: nowMillis,
+                bodyLength: 0, tags: [], softPurged: false, lastAccess: nowMillis
+            )
+            let expected = head.headers.first(name: "content-length").flatMap { Int64($0) }
+            exchange.fill = CacheFill(meta: meta, limit: exchange.route.policy.maxObjectSize, expectedLength: expected)
+            exchange.status.stored = true
+            let freshness = CachePolicy.freshness(
+                of: StoredResponse(status: status, headers: head.headers, requestTime: requestTime, responseTime: nowMillis),
+                now: nowMillis, options: exchange.route.policy
+            )
+            exchange.status.ttl = freshness.ttlRemaining
+        case .doNotStore(let reason):
+            exchange.status.detail = reason.rawValue
+            if case .revalidate(let entry) = exchange.mode, status < 500 {
+                // The representation changed into something this cache may not keep.
+                self.runtime.cache?.removeVariant(primaryKey: entry.meta.primaryKey, variantKey: entry.meta.variantKey)
+            }
+        }
+
+        // What the client gets: its own conditionals and a single range evaluated here.
+        if status == 200 {
+            let etag = head.headers.first(name: "etag").flatMap { EntityTag(parsing: $0) }
+            let lastModified = head.headers.first(name: "last-modified").flatMap { HTTPDate.parse($0) }
+            switch Conditionals.evaluate(method: exchange.clientMethod, headers: request.headers, etag: etag, lastModified: lastModified) {
+            case .notModified:
+                headers = Self.notModifiedHeaders(headers)
+                exchange.suppressBody = true
+                self.cache = exchange
+                self.addCacheHeaders(&headers, request: request)
+                self.cacheOverrideStatus = .notModified
+                return false
+            case .preconditionFailed:
+                exchange.suppressBody = true
+                self.cache = exchange
+                headers = ["Content-Length": "0"]
+                self.addCacheHeaders(&headers, request: request)
+                self.cacheOverrideStatus = .preconditionFailed
+                return false
+            case .proceed:
+                if exchange.clientMethod == .GET, let rangeHeader = request.headers.first(name: "range"),
+                   let length = head.headers.first(name: "content-length").flatMap({ Int64($0) }),
+                   Conditionals.ifRangeMatches(headers: request.headers, etag: etag, lastModified: lastModified),
+                   case .satisfiable(let ranges) = ByteRanges.resolve(header: rangeHeader, length: length), ranges.count == 1 {
+                    exchange.slice = ranges[0]
+                    headers.replaceOrAdd(name: "Content-Range", value: ByteRanges.contentRange(ranges[0], length: length))
+                    headers.replaceOrAdd(name: "Content-Length", value: String(ranges[0].upperBound - ranges[0].lowerBound + 1))
+                    self.cacheOverrideStatus = .partialContent
+                }
+            }
+        }
+        if exchange.clientMethod == .HEAD { exchange.suppressBody = true }
+        self.cache = exchange
+        self.addCacheHeaders(&headers, request: request)
+        return false
+    }
+
+    /// Body bytes of a caching exchange: into the fill, and to the client unless suppressed or sliced.
+    func cacheReceivedUpstreamBody(_ buffer: ByteBuffer) {
+        guard var exchange = self.cache else { return self.writeClientBody(buffer) }
+        if exchange.serveAfterUpstream != nil { return }
+        exchange.fill?.append(buffer)
+        let offset = exchange.bodyOffset
+        exchange.bodyOffset += Int64(buffer.readableBytes)
+        self.cache = exchange
+        if exchange.suppressBody { return }
+        guard let slice = exchange.slice else { return self.writeClientBody(buffer) }
+        let start = max(slice.lowerBound, offset)
+        let end = min(slice.upperBound + 1, offset + Int64(buffer.readableBytes))
+        guard start < end, let part = buffer.getSlice(at: buffer.readerIndex + Int(start - offset), length: Int(end - start)) else { return }
+        self.writeClientBody(part)
+    }
+
+    func writeClientBody(_ buffer: ByteBuffer) {
+        self.responseBytes += buffer.readableBytes
+        self.context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        if !self.context.channel.isWritable { self.connection?.handler.pauseReads() }
+    }
+
+    /// The origin finished the body: store a complete fill; serve a merged or stale entry.
+    /// Returns `true` when the response to the client was produced here.
+    func cacheReceivedUpstreamEnd() -> Bool {
+        guard let exchange = self.cache else { return false }
+        if let fill = exchange.fill {
+            if let entry = fill.finish(allocator: self.context.channel.allocator) {
+                self.runtime.cache?.store(entry)
+                self.runtime.stats.cacheStored.wrappingIncrement(ordering: .relaxed)
+            } else {
+                self.cache?.status.stored = false
+            }
+        }
+        if let entry = exchange.serveAfterUpstream {
+            self.serveFromCache(entry, stale: exchange.serveAfterUpstreamIsStale, nowMillis: Self.unixMillis())
+            return true
+        }
+        return false
+    }
+
+    /// The origin failed before a response head: serve stale if RFC 5861 allows.
+    func cacheServeStaleOnFailure(_ failure: OriginFailure) -> Bool {
+        guard let request = self.requestHead, let exchange = self.cache, case .revalidate(let entry) = exchange.mode else { return false }
+        if let ready = exchange.serveAfterUpstream {
+            // The 304 (or error head) already arrived; the connection failed afterwards.
+            self.serveFromCache(ready, stale: exchange.serveAfterUpstreamIsStale, nowMillis: Self.unixMillis())
+            return true
+        }
+        guard CachePolicy.staleIfErrorAllowed(stored: Self.storedResponse(entry), request: request.headers, failure: failure, now: Self.unixMillis(), options: exchange.route.policy) else {
+            return false
+        }
+        self.cache?.status.detail = "stale-if-error"
+        self.runtime.stats.cacheStaleServed.wrappingIncrement(ordering: .relaxed)
+        self.serveFromCache(entry, stale: true, nowMillis: Self.unixMillis())
+        return true
+    }
+
+    /// RFC 9111 §4.4: after a successful unsafe request, drop what is stored for the target and
+    /// its same-origin `Location` / `Content-Location`.
+    func invalidate(after head: HTTPResponseHead, request: HTTPRequestHead, route: RouteCacheRuntime) {
+        guard let cache = self.runtime.cache, let target = RequestTarget(uri: request.uri) else { return }
+        let host = target.host ?? request.headers.first(name: "host") ?? ""
+        let uris = CachePolicy.invalidationTargets(
+            method: request.method, status: Int(head.status.code), requestPath: target.path,
+            requestQuery: target.query, requestHost: host, responseHeaders: head.headers
+        )
+        for uri in uris {
+            let path: String
+            let query: String?
+            if let q = uri.firstIndex(of: "?") {
+                path = String(uri[..<q])
+                query = String(uri[uri.index(after: q)...])
+            } else {
+                path = uri
+                query = nil
+            }
+            let key = CacheKey.primary(scheme: "http", host: host, path: path, query: query, requestHeaders: request.headers, options: route.key)
+            cache.remove(primaryKey: key)
+            self.runtime.stats.cacheInvalidations.wrappingIncrement(ordering: .relaxed)
+        }
+    }
+
+    /// Short cache outcome for the access log.
+    var cacheLogValue: String? {
+        guard let exchange = self.cache else { return nil }
+        if exchange.status.hit { return exchange.tier == "disk" ? "HIT-DISK" : "HIT" }
+        switch exchange.mode {
+        case .bypass: return "BYPASS"
+        case .fill: return exchange.status.stored ? "MISS-STORED" : "MISS"
+        case .revalidate: return exchange.serveAfterUpstreamIsStale ? "STALE" : (exchange.status.fwdStatus == 304 ? "REVALIDATED" : "EXPIRED")
+        }
+    }
+}
+
+extension CacheExchange.Mode {
+    var entry: CacheEntry? {
+        if case .revalidate(let entry) = self { return entry }
+        return nil
+    }
+}
+
+extension HTTPMethod {
+    /// RFC 9110 §9.2.1.
+    var isSafe: Bool {
+        switch self {
+        case .GET, .HEAD, .OPTIONS, .TRACE: return true
+        default: return false
+        }
+    }
+}
