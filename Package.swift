@@ -78,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "tern",
             dependencies: [
-                "TernServer", "TernConfig", "TernCore",
+                "TernServer", "TernProxy", "TernConfig", "TernCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

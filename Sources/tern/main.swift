@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import TernConfig
 import TernCore
+import TernProxy
 import TernServer
 
 #if canImport(Glibc)
@@ -125,14 +126,38 @@ struct CheckConfig: ParsableCommand {
     @Argument(help: "Configuration file (YAML).")
     var file: String
 
+    @Option(help: "Print the route and cache key a request for this absolute URL would get.")
+    var explainKey: String?
+
+    @Option(name: .customShort("H"), help: "With --explain-key: a request header 'Name: value' (repeatable).")
+    var header: [String] = []
+
+    func validate() throws {
+        if !self.header.isEmpty && self.explainKey == nil {
+            throw ValidationError("-H only makes sense with --explain-key URL.")
+        }
+    }
+
     func run() throws {
+        let configuration: TernConfiguration
         do {
-            let configuration = try ConfigLoader.load(path: self.file)
-            print("\(self.file): OK (\(configuration.listeners.count) listener(s), \(configuration.origins.count) origin(s), \(configuration.routes.count) route(s))")
+            configuration = try ConfigLoader.load(path: self.file)
         } catch {
             printError("\(error)")
             throw ExitCode(2)
         }
+        if let url = self.explainKey {
+            do {
+                for line in try KeyExplainer.explain(configuration: configuration, url: url, headerLines: self.header) {
+                    print(line)
+                }
+            } catch {
+                printError("\(error)")
+                throw ExitCode(2)
+            }
+            return
+        }
+        print("\(self.file): OK (\(configuration.listeners.count) listener(s), \(configuration.origins.count) origin(s), \(configuration.routes.count) route(s))")
     }
 }
 

@@ -108,6 +108,33 @@ final class LifecycleTests: XCTestCase {
         XCTAssertTrue(bad.output.contains("missing"), bad.output)
     }
 
+    func testExplainKey() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: self.ternBinary.path), "build the tern product first")
+        let path = NSTemporaryDirectory() + "tern-key-\(UUID().uuidString).yaml"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try """
+            listeners: ["127.0.0.1:8080"]
+            origins:
+              app: {members: ["http://127.0.0.1:9000"]}
+            routes:
+              - path: /
+                origin: app
+                cache:
+                  key:
+                    query: {deny: [utm_source]}
+                    headers: [x-device]
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try self.run(["check-config", path, "--explain-key", "http://Example.COM/p?utm_source=x&a=1", "-H", "X-Device: mobile"])
+        XCTAssertEqual(result.status, 0, result.output)
+        XCTAssertTrue(result.output.contains("route: #1"), result.output)
+        let keyLine = result.output.split(separator: "\n").first { $0.hasPrefix("key: ") }.map(String.init) ?? ""
+        XCTAssertTrue(keyLine.hasPrefix("key: http://example.com/p?a=1"), result.output)
+        XCTAssertTrue(keyLine.contains("x-device=mobile"), result.output)
+        let bad = try self.run(["check-config", path, "--explain-key", "/relative"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.output.contains("absolute"), bad.output)
+    }
+
     func testQuickModeServesThroughTheBinary() throws {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: self.ternBinary.path), "build the tern product first")
         let origin = try TestOrigin.start { request in .ok("quick \(request.uri)") }
