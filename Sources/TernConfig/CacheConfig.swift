@@ -35,6 +35,17 @@ public struct CacheConfig: Sendable, Equatable {
     public var heuristicFraction: Double
     /// Upper bound on a heuristic lifetime (key `heuristic_max_ttl`, default 1d).
     public var heuristicMaxTTL: Duration
+    /// Request coalescing: how long a request waits for another request's in-flight fetch of the same object
+    /// before fetching on its own (key `lock_timeout`, default 10s; greater than 0 and at most 10m when read
+    /// from YAML).
+    public var lockTimeout: Duration
+    /// Request coalescing: how many requests may wait for one in-flight fetch of an object (key `max_waiters`,
+    /// default 10000; within 1...1_000_000 when read from YAML). Requests beyond it fetch on their own.
+    public var maxWaiters: Int
+    /// Request coalescing: after an uncacheable answer, requests for that cache key skip the waiting list and
+    /// fetch on their own for this long (key `hit_for_miss`, default 30s; `0` turns it off; at most 1h when read
+    /// from YAML).
+    public var hitForMiss: Duration
 
     /// The default memory tier capacity, 256MiB.
     public static let defaultMemory = ByteCount.mebibytes(256)
@@ -42,6 +53,12 @@ public struct CacheConfig: Sendable, Equatable {
     public static let defaultMemoryMaxObjectSize = ByteCount.mebibytes(8)
     /// The default largest cached response, 64MiB.
     public static let defaultMaxObjectSize = ByteCount.mebibytes(64)
+    /// The default `lock_timeout`, 10s.
+    public static let defaultLockTimeout = Duration.seconds(10)
+    /// The default `max_waiters`, 10000.
+    public static let defaultMaxWaiters = 10_000
+    /// The default `hit_for_miss`, 30s.
+    public static let defaultHitForMiss = Duration.seconds(30)
 
     /// The `memory_max_object` used when it is not given: 8MiB, lowered to `memory` (when > 0) and `maxObjectSize`.
     public static func defaultMemoryMaxObjectSize(memory: ByteCount, maxObjectSize: ByteCount) -> ByteCount {
@@ -59,7 +76,10 @@ public struct CacheConfig: Sendable, Equatable {
         disk: DiskCacheConfig? = nil,
         admission: Admission = .both,
         heuristicFraction: Double = 0.1,
-        heuristicMaxTTL: Duration = .seconds(86_400)
+        heuristicMaxTTL: Duration = .seconds(86_400),
+        lockTimeout: Duration = CacheConfig.defaultLockTimeout,
+        maxWaiters: Int = CacheConfig.defaultMaxWaiters,
+        hitForMiss: Duration = CacheConfig.defaultHitForMiss
     ) {
         self.enabled = enabled
         self.memory = memory
@@ -69,9 +89,13 @@ public struct CacheConfig: Sendable, Equatable {
         self.admission = admission
         self.heuristicFraction = heuristicFraction
         self.heuristicMaxTTL = heuristicMaxTTL
+        self.lockTimeout = lockTimeout
+        self.maxWaiters = maxWaiters
+        self.hitForMiss = hitForMiss
     }
 
-    /// Caching on, 256MiB in memory, no disk tier.
+    /// Caching on, 256MiB in memory, no disk tier; coalescing waits up to 10s, at most 10000 waiters per object,
+    /// 30s hit-for-miss.
     public static let `default` = CacheConfig()
 }
 

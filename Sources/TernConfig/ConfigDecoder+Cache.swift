@@ -4,8 +4,21 @@ import Yams
 extension ConfigDecoder {
     static let cacheKeys = [
         "enabled", "memory", "memory_max_object", "max_object_size", "disk", "admission", "heuristic_fraction",
-        "heuristic_max_ttl",
+        "heuristic_max_ttl", "lock_timeout", "max_waiters", "hit_for_miss",
     ]
+    /// Request-coalescing keys: valid in the top-level `cache` only, so a route's `cache` explains where they go.
+    static let coalescingKeys = ["lock_timeout", "max_waiters", "hit_for_miss"]
+    static let coalescingKeysOnARoute: [String: (message: String, hint: String?)] = Dictionary(
+        uniqueKeysWithValues: coalescingKeys.map { key in
+            (key, (message: "\(key) is not a route setting", hint: "move it to the top-level cache: section"))
+        }
+    )
+    /// Longest `cache.lock_timeout`.
+    static let maxLockTimeout = Duration.seconds(600)
+    /// Allowed `cache.max_waiters`.
+    static let maxWaitersRange = 1...1_000_000
+    /// Longest `cache.hit_for_miss`.
+    static let maxHitForMiss = Duration.seconds(3_600)
     static let diskCacheKeys = ["path", "size", "map_size"]
     static let routeCacheKeys = ["bypass", "key", "force_ttl", "min_ttl", "negative_ttl", "cache_set_cookie"]
     static let cacheKeyKeys = ["query", "headers", "cookies"]
@@ -73,6 +86,30 @@ extension ConfigDecoder {
         }
         if let e = fields["heuristic_max_ttl"], let value = self.duration(e, positive: false) {
             cache.heuristicMaxTTL = value
+        }
+        if let e = fields["lock_timeout"],
+            let value = self.duration(
+                e, positive: true, maximum: ConfigDecoder.maxLockTimeout,
+                maximumHint: "after lock_timeout a waiting request fetches on its own; e.g. 10s"
+            )
+        {
+            cache.lockTimeout = value
+        }
+        if let e = fields["max_waiters"],
+            let value = self.int(
+                e, range: ConfigDecoder.maxWaitersRange,
+                example: "requests beyond max_waiters fetch on their own; e.g. max_waiters: 10000"
+            )
+        {
+            cache.maxWaiters = value
+        }
+        if let e = fields["hit_for_miss"],
+            let value = self.duration(
+                e, positive: false, maximum: ConfigDecoder.maxHitForMiss,
+                maximumHint: "e.g. 30s; 0s turns hit-for-miss off"
+            )
+        {
+            cache.hitForMiss = value
         }
         if cache.enabled, cache.memory.bytes == 0, fields["disk"] == nil, let e = fields["memory"] {
             self.report(
@@ -144,6 +181,7 @@ extension ConfigDecoder {
         guard
             let fields = self.fields(
                 entry.value, path: entry.path, allowed: ConfigDecoder.routeCacheKeys,
+                misplaced: ConfigDecoder.coalescingKeysOnARoute,
                 what: "cache: {force_ttl: 5m}, or cache: {bypass: true} to never cache this route"
             )
         else { return cache }

@@ -246,8 +246,11 @@ struct ConfigDecoder {
         }
     }
 
-    /// A non-negative duration such as `30s`; zero is rejected when `positive` is set.
-    mutating func duration(_ entry: Entry, positive: Bool) -> Duration? {
+    /// A non-negative duration such as `30s`; zero is rejected when `positive` is set, and anything longer than
+    /// `maximum` (when given) with `maximumHint`.
+    mutating func duration(
+        _ entry: Entry, positive: Bool, maximum: Duration? = nil, maximumHint: String? = nil
+    ) -> Duration? {
         guard let text = self.string(entry, expected: "a duration") else { return nil }
         let hint = "expected a duration such as 30s, 500ms, 5m; units: ms, s, m, h, d; a bare number means seconds"
         if text.trimmingSpaces.hasPrefix("-") {
@@ -260,6 +263,14 @@ struct ConfigDecoder {
         }
         if positive, value == .zero {
             self.report(entry.value.mark, "\(entry.path): must be greater than 0s", hint: "e.g. 500ms or 5s")
+            return nil
+        }
+        if let maximum, value > maximum {
+            self.report(
+                entry.value.mark,
+                "\(entry.path): must be at most \(formatDuration(maximum)), got \(formatDuration(value))",
+                hint: maximumHint
+            )
             return nil
         }
         return value

@@ -4,7 +4,7 @@ import TernPolicy
 import TernStorage
 
 /// Refreshes a stale entry in the background after it was served under `stale-while-revalidate`
-/// (RFC 5861 §3): one conditional request per object per event loop at a time.
+/// (RFC 5861 §3): one conditional request per object at a time, across all event loops.
 ///
 /// A 304 updates the stored headers (RFC 9111 §4.3.4); a storable 200 replaces the entry; any other
 /// non-error answer removes it; errors leave it as it is (it simply keeps aging).
@@ -32,10 +32,10 @@ final class BackgroundRevalidator: UpstreamConnectionRequester, UpstreamDelegate
     /// Starts a refresh unless one for the same object is already running on this loop.
     static func start(loop: LoopContext, poolIndex: Int, entry: CacheEntry, request: HTTPRequestHead, route: RouteCacheRuntime) {
         let key = entry.meta.primaryKey + "\u{1F}" + entry.meta.variantKey
-        guard loop.revalidationsInFlight.insert(key).inserted else { return }
+        guard let fills = loop.runtime.fills, fills.beginRevalidation(key) else { return }
         let revalidator = BackgroundRevalidator(loop: loop, poolIndex: poolIndex, entry: entry, request: request, route: route)
         guard let member = loop.pickMember(poolIndex: poolIndex, hashKey: request.uri, excluding: nil, now: .now()) else {
-            loop.revalidationsInFlight.remove(key)
+            fills.endRevalidation(key)
             return
         }
         revalidator.member = member
@@ -49,7 +49,7 @@ final class BackgroundRevalidator: UpstreamConnectionRequester, UpstreamDelegate
         guard !self.done else { return }
         self.done = true
         self.timeout?.cancel()
-        self.loop.revalidationsInFlight.remove(self.key)
+        self.loop.runtime.fills?.endRevalidation(self.key)
     }
 
     func connectionReady(_ connection: UpstreamConnection) {

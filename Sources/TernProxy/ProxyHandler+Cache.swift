@@ -35,6 +35,12 @@ struct CacheExchange {
     var serveAfterUpstreamIsStale = false
     /// `memory` or `disk` for hits (access log).
     var tier: String?
+    /// The cache lock this request holds: it fetches for itself and for the waiters.
+    var leading: InFlightFill?
+    /// The fill this request waits on (read-while-writer), and its registration.
+    var waitingOn: (fill: InFlightFill, box: FillWaiterBox)?
+    /// The key the lock was taken on (the primary key, or primary + variant after a Vary mismatch).
+    var lockKey: String = ""
 }
 
 extension ProxyHandler {
@@ -111,7 +117,7 @@ extension ProxyHandler {
                 return self.respondLater(.gatewayTimeout, "Not in cache (only-if-cached)\n")
             }
             self.runtime.stats.cacheMisses.wrappingIncrement(ordering: .relaxed)
-            return self.startForwarding(head: head, target: target, hashKey: head.uri, expectContinue: expectContinue, now: now)
+            return self.fetchThroughCacheLock(key: exchange.primaryKey, target: target, expectContinue: expectContinue, now: now)
         }
         let stored = Self.storedResponse(entry)
         var decision = CachePolicy.reuse(request: head.headers, method: head.method, stored: stored, now: nowMillis, options: exchange.route.policy)
@@ -130,7 +136,7 @@ extension ProxyHandler {
             self.runtime.stats.cacheRevalidations.wrappingIncrement(ordering: .relaxed)
             self.cache?.mode = .revalidate(entry)
             self.cache?.status.fwd = .stale
-            self.startForwarding(head: head, target: target, hashKey: head.uri, expectContinue: expectContinue, now: now)
+            self.fetchThroughCacheLock(key: exchange.primaryKey, target: target, expectContinue: expectContinue, now: now)
         case .onlyIfCachedMiss:
             self.respondLater(.gatewayTimeout, "Not in cache (only-if-cached)\n")
         }
@@ -174,6 +180,10 @@ extension ProxyHandler {
     /// evaluated against it; `Age` and `Cache-Status` are added.
     func serveFromCache(_ entry: CacheEntry, stale: Bool, nowMillis: Int64) {
         guard let request = self.requestHead, var exchange = self.cache else { return }
+        if self.clientGone {
+            self.finishResponse()
+            return
+        }
         let freshness = CachePolicy.freshness(of: Self.storedResponse(entry), now: nowMillis, options: exchange.route.policy)
         // RFC 9211: a hit was not forwarded; a revalidated response was (fwd=stale stays).
         if case .revalidate = exchange.mode {} else {
@@ -300,9 +310,11 @@ extension ProxyHandler {
             self.runtime.cache?.updateMeta(meta)
             self.runtime.stats.cacheRevalidated304.wrappingIncrement(ordering: .relaxed)
             exchange.status.stored = true
-            exchange.serveAfterUpstream = CacheEntry(meta: meta, body: entry.body)
+            let merged304 = CacheEntry(meta: meta, body: entry.body)
+            exchange.serveAfterUpstream = merged304
             exchange.serveAfterUpstreamIsStale = false
             self.cache = exchange
+            self.releaseCacheLock(.entry(merged304))
             return true
         case .revalidate(let entry) where status >= 500:
             if CachePolicy.staleIfErrorAllowed(stored: Self.storedResponse(entry), request: request.headers, failure: .status(status), now: nowMillis, options: exchange.route.policy) {
@@ -311,6 +323,7 @@ extension ProxyHandler {
                 exchange.serveAfterUpstreamIsStale = true
                 self.cache = exchange
                 self.runtime.stats.cacheStaleServed.wrappingIncrement(ordering: .relaxed)
+                self.releaseCacheLock(.entry(entry))
                 return true
             }
         default:
@@ -337,36 +350,53 @@ extension ProxyHandler {
                 now: nowMillis, options: exchange.route.policy
             )
             exchange.status.ttl = freshness.ttlRemaining
+            if let fill = exchange.leading {
+                fill.publishHead(status: status, headers: storedHeaders, variantKey: meta.variantKey, requestTime: requestTime, responseTime: nowMillis)
+                self.runtime.fills?.clearHitForMiss(exchange.lockKey)
+            }
         case .doNotStore(let reason):
             exchange.status.detail = reason.rawValue
             if case .revalidate(let entry) = exchange.mode, status < 500 {
                 // The representation changed into something this cache may not keep.
                 self.runtime.cache?.removeVariant(primaryKey: entry.meta.primaryKey, variantKey: entry.meta.variantKey)
             }
+            if !exchange.lockKey.isEmpty {
+                // Never hand this response to waiters: they fetch on their own, and later
+                // requests skip the lock for a while (hit-for-miss, renewed while it lasts).
+                self.cache = exchange
+                self.runtime.fills?.markHitForMiss(exchange.lockKey, now: .now())
+                if exchange.leading != nil {
+                    self.runtime.stats.cacheHitForMiss.wrappingIncrement(ordering: .relaxed)
+                    self.releaseCacheLock(.uncacheable)
+                }
+                exchange = self.cache!
+            }
         }
 
-        // What the client gets: its own conditionals and a single range evaluated here.
+        self.cache = exchange
+        self.applyClientView(status: status, responseHeaders: head.headers, request: request, headers: &headers)
+        return false
+    }
+
+    /// What the client gets from a full response that is (also) being stored: its own
+    /// conditionals and a single range evaluated here (RFC 9110 §13, §14), HEAD without a body.
+    func applyClientView(status: Int, responseHeaders: HTTPHeaders, request: HTTPRequestHead, headers: inout HTTPHeaders) {
+        guard var exchange = self.cache else { return }
         if status == 200 {
-            let etag = head.headers.first(name: "etag").flatMap { EntityTag(parsing: $0) }
-            let lastModified = head.headers.first(name: "last-modified").flatMap { HTTPDate.parse($0) }
+            let etag = responseHeaders.first(name: "etag").flatMap { EntityTag(parsing: $0) }
+            let lastModified = responseHeaders.first(name: "last-modified").flatMap { HTTPDate.parse($0) }
             switch Conditionals.evaluate(method: exchange.clientMethod, headers: request.headers, etag: etag, lastModified: lastModified) {
             case .notModified:
                 headers = Self.notModifiedHeaders(headers)
                 exchange.suppressBody = true
-                self.cache = exchange
-                self.addCacheHeaders(&headers, request: request)
                 self.cacheOverrideStatus = .notModified
-                return false
             case .preconditionFailed:
                 exchange.suppressBody = true
-                self.cache = exchange
                 headers = ["Content-Length": "0"]
-                self.addCacheHeaders(&headers, request: request)
                 self.cacheOverrideStatus = .preconditionFailed
-                return false
             case .proceed:
                 if exchange.clientMethod == .GET, let rangeHeader = request.headers.first(name: "range"),
-                   let length = head.headers.first(name: "content-length").flatMap({ Int64($0) }),
+                   let length = responseHeaders.first(name: "content-length").flatMap({ Int64($0) }),
                    Conditionals.ifRangeMatches(headers: request.headers, etag: etag, lastModified: lastModified),
                    case .satisfiable(let ranges) = ByteRanges.resolve(header: rangeHeader, length: length), ranges.count == 1 {
                     exchange.slice = ranges[0]
@@ -379,7 +409,6 @@ extension ProxyHandler {
         if exchange.clientMethod == .HEAD { exchange.suppressBody = true }
         self.cache = exchange
         self.addCacheHeaders(&headers, request: request)
-        return false
     }
 
     /// Body bytes of a caching exchange: into the fill, and to the client unless suppressed or sliced.
@@ -387,6 +416,9 @@ extension ProxyHandler {
         guard var exchange = self.cache else { return self.writeClientBody(buffer) }
         if exchange.serveAfterUpstream != nil { return }
         exchange.fill?.append(buffer)
+        if let fill = exchange.leading {
+            fill.publishBody(buffer, keepForLateJoiners: !(exchange.fill?.overflowed ?? true))
+        }
         let offset = exchange.bodyOffset
         exchange.bodyOffset += Int64(buffer.readableBytes)
         self.cache = exchange
@@ -399,6 +431,7 @@ extension ProxyHandler {
     }
 
     func writeClientBody(_ buffer: ByteBuffer) {
+        if self.clientGone { return }
         self.responseBytes += buffer.readableBytes
         self.context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         if !self.context.channel.isWritable { self.connection?.handler.pauseReads() }
@@ -409,12 +442,17 @@ extension ProxyHandler {
     func cacheReceivedUpstreamEnd() -> Bool {
         guard let exchange = self.cache else { return false }
         if let fill = exchange.fill {
-            if let entry = fill.finish(allocator: self.context.channel.allocator) {
+            if let entry = fill.finish(allocator: ByteBufferAllocator()) {
                 self.runtime.cache?.store(entry)
                 self.runtime.stats.cacheStored.wrappingIncrement(ordering: .relaxed)
+                self.releaseCacheLock(.end)
             } else {
                 self.cache?.status.stored = false
+                // Too large to store but complete: waiters got every byte. Otherwise truncated.
+                self.releaseCacheLock(fill.overflowed ? .end : .failed)
             }
+        } else {
+            self.releaseCacheLock(.end)
         }
         if let entry = exchange.serveAfterUpstream {
             self.serveFromCache(entry, stale: exchange.serveAfterUpstreamIsStale, nowMillis: Self.unixMillis())
@@ -428,6 +466,7 @@ extension ProxyHandler {
         guard let request = self.requestHead, let exchange = self.cache, case .revalidate(let entry) = exchange.mode else { return false }
         if let ready = exchange.serveAfterUpstream {
             // The 304 (or error head) already arrived; the connection failed afterwards.
+            self.releaseCacheLock(.entry(ready))
             self.serveFromCache(ready, stale: exchange.serveAfterUpstreamIsStale, nowMillis: Self.unixMillis())
             return true
         }
@@ -436,6 +475,7 @@ extension ProxyHandler {
         }
         self.cache?.status.detail = "stale-if-error"
         self.runtime.stats.cacheStaleServed.wrappingIncrement(ordering: .relaxed)
+        self.releaseCacheLock(.entry(entry))
         self.serveFromCache(entry, stale: true, nowMillis: Self.unixMillis())
         return true
     }

@@ -27,6 +27,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         case idle
         /// Waiting for a disk-tier lookup; body parts are buffered (reads are paused).
         case lookingUp
+        /// Waiting on another request's fetch of the same object (cache lock).
+        case waitingForFill
+        /// Streaming another request's fetch to this client (read-while-writer).
+        case fromFill
         /// Waiting for an upstream connection; body parts are buffered (reads are paused).
         case connecting
         /// Request forwarded (or being forwarded) on `connection`.
@@ -95,6 +99,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     var cacheOverrideStatus: HTTPResponseStatus?
     /// When the request was sent upstream (ms since epoch), for RFC 9111 age calculation.
     var upstreamRequestMillis: Int64?
+    /// Where a waiter goes if it ends up fetching on its own.
+    var waitingTarget: (RequestTarget, Bool)?
+    /// The client disconnected but this exchange keeps filling the cache for others.
+    var clientGone = false
 
     init(loop: LoopContext) {
         self.loop = loop
@@ -115,13 +123,13 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.clientTimer.cancel()
-        self.upstreamTimer.cancel()
+        if !self.clientGone { self.upstreamTimer.cancel() }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         self.abortExchange()
         self.clientTimer.cancel()
-        self.upstreamTimer.cancel()
+        if !self.clientGone { self.upstreamTimer.cancel() }
         context.fireChannelInactive()
     }
 
@@ -301,7 +309,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             self.clientTimer.deadline = NIODeadline.now() + TimeAmount(self.limits.bodyIdleTimeout)
         }
         switch self.phase {
-        case .connecting, .lookingUp:
+        case .connecting, .lookingUp, .waitingForFill:
             if let max = self.limits.maxRequestBody, self.requestBodyBytes > max.bytes {
                 return self.respondLocally(.payloadTooLarge, "Request body too large\n", closing: true)
             }
@@ -321,7 +329,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             if !connection.channel.isWritable {
                 self.pauseClientReads()
             }
-        case .idle, .file, .localDeferred, .finishing:
+        case .idle, .file, .localDeferred, .finishing, .fromFill:
             break  // discarded
         }
     }
@@ -333,7 +341,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             self.clientTimer.deadline = nil
         }
         switch self.phase {
-        case .connecting, .lookingUp:
+        case .connecting, .lookingUp, .waitingForFill:
             self.pendingBody.append(.end(nil))
         case .forwarding:
             guard let connection = self.connection else { return }
@@ -344,7 +352,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             self.serveFile(index)
         case .localDeferred(let status, let body, let headers):
             self.sendLocalResponse(status, body, extraHeaders: headers)
-        case .idle, .finishing:
+        case .idle, .finishing, .fromFill:
             break
         }
     }
@@ -514,7 +522,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     }
 
     func upstreamReadComplete() {
-        self.context.flush()
+        if !self.clientGone { self.context.flush() }
         if self.responseStarted, case .forwarding = self.phase {
             let idle = self.runtime.pools[self.poolIndex].config.timeouts.idle
             self.upstreamTimer.deadline = NIODeadline.now() + TimeAmount(idle)
@@ -541,7 +549,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         if self.responseStarted {
             // Bytes of this response are already on the wire: only an abort tells the client the truth.
             member.recordRequest(success: false, now: .now())
-            self.context.close(promise: nil)
+            self.releaseCacheLock(.failed)
+            if !self.clientGone { self.context.close(promise: nil) }
+            self.clientGone = false
             return
         }
         let bodyless = !self.requestHasBody
@@ -564,11 +574,14 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     }
 
     func upstreamTimedOut() {
+        if case .waitingForFill = self.phase { return self.cacheLockTimedOut() }
         guard case .forwarding = self.phase, let member = self.member else { return }
         member.recordRequest(success: false, now: .now())
         self.releaseConnection(reusable: false, recordSuccess: false)
         if self.responseStarted {
-            self.context.close(promise: nil)
+            self.releaseCacheLock(.failed)
+            if !self.clientGone { self.context.close(promise: nil) }
+            self.clientGone = false
         } else {
             self.failBeforeResponse(.gatewayTimeout)
         }
@@ -594,6 +607,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             self.resumeClientReads()
             return
         }
+        self.releaseCacheLock(.failed)
         let body: String
         switch status {
         case .gatewayTimeout: body = "504 Gateway Timeout\n"
@@ -673,6 +687,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
 
     /// Writes a response head for `request`, settling keep-alive with the client's HTTP version.
     func writeResponseHead(status: HTTPResponseStatus, headers: HTTPHeaders, request: HTTPRequestHead) {
+        if self.clientGone { return }
         var headers = headers
         if self.draining { self.keepAlive = false }
         let isHTTP10 = request.version.major == 1 && request.version.minor == 0
@@ -694,7 +709,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
 
     /// Sends a small generated response now.
     func sendLocalResponse(_ status: HTTPResponseStatus, _ body: String, extraHeaders: HTTPHeaders) {
-        guard let request = self.requestHead else { return }
+        guard let request = self.requestHead, !self.clientGone else { return }
         self.phase = .finishing
         self.responseStarted = true
         self.responseStatus = Int(status.code)
@@ -728,6 +743,15 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     /// All bookkeeping happens before `.end` is written: writing it lets `HTTPServerPipelineHandler`
     /// deliver the next pipelined request synchronously, which starts a new exchange on this handler.
     func finishResponse(_ afterWrite: (() -> Void)? = nil) {
+        self.releaseCacheLock(.failed)  // normally already released with its real outcome
+        if self.clientGone {
+            // The fill finished for the waiters and the cache; the client is long gone.
+            self.logExchange()
+            self.clientGone = false
+            self.phase = .finishing
+            afterWrite?()
+            return
+        }
         let keepAlive = self.keepAlive && (self.requestEnded || !self.requestHasBody)
         let closeAfterWrite = !keepAlive || self.draining
         self.logExchange()
@@ -805,6 +829,11 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     }
 
     func abortExchange() {
+        if self.cache != nil {
+            if self.continueFillWithoutClient() { return }
+            self.leaveFill()
+            self.releaseCacheLock(.failed)
+        }
         if case .connecting = self.phase, let member = self.member {
             self.loop.connectionPool(poolIndex: self.poolIndex, member: member).cancelWaiting(self)
         }
@@ -817,6 +846,13 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     }
 
     func resetExchange() {
+        // Safety net: a lock or a waiting list must never outlive its exchange.
+        if self.cache != nil {
+            self.leaveFill()
+            self.releaseCacheLock(.failed)
+        }
+        self.clientGone = false
+        self.waitingTarget = nil
         self.phase = .idle
         self.upstreamHead = nil
         self.requestEnded = false

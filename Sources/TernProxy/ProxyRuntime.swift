@@ -33,6 +33,11 @@ public final class ProxyStats: Sendable {
     public let cacheBackgroundRevalidations = ManagedAtomic<Int>(0)
     public let cacheStored = ManagedAtomic<Int>(0)
     public let cacheInvalidations = ManagedAtomic<Int>(0)
+    public let cacheCoalesced = ManagedAtomic<Int>(0)
+    public let cacheCoalescedFailures = ManagedAtomic<Int>(0)
+    public let cacheLockTimeouts = ManagedAtomic<Int>(0)
+    public let cacheHitForMiss = ManagedAtomic<Int>(0)
+    public let cacheHitForMissForwarded = ManagedAtomic<Int>(0)
 }
 
 /// A caching route's policy inputs, derived once from configuration.
@@ -82,12 +87,19 @@ public final class ProxyRuntime: Sendable {
     public let cache: TieredCache?
     /// Per route index: cache policy inputs, or `nil` for routes that never cache (file origins).
     let routeCache: [RouteCacheRuntime?]
+    /// The cache lock table (request coalescing), when caching is on.
+    let fills: FillTable?
 
     public init(configuration: TernConfiguration, fileIO: NonBlockingFileIO, accessLog: AccessLogSink?, cache: TieredCache?) throws {
         self.configuration = configuration
         self.fileIO = fileIO
         self.accessLog = accessLog
         self.cache = cache
+        self.fills = cache == nil ? nil : FillTable(
+            maxWaiters: configuration.cache.maxWaiters,
+            hitForMiss: TimeAmount.nanoseconds(Int64(configuration.cache.hitForMiss.components.seconds) * 1_000_000_000
+                + configuration.cache.hitForMiss.components.attoseconds / 1_000_000_000)
+        )
         var pools: [OriginPool] = []
         var fileOrigins: [FileOrigin] = []
         var targetByName: [String: RouteTarget] = [:]
@@ -143,8 +155,6 @@ final class LoopContext {
     let runtime: ProxyRuntime
     private var balancers: [Balancer]
     let connectionPools: [[UpstreamConnectionPool]]
-    /// Objects with a background revalidation running on this loop (one at a time each).
-    var revalidationsInFlight = Set<String>()
 
     init(eventLoop: any EventLoop, runtime: ProxyRuntime) {
         self.eventLoop = eventLoop

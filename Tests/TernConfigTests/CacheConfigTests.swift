@@ -49,6 +49,9 @@ final class CacheConfigTests: XCTestCase {
         XCTAssertEqual(cache.admission, .both)
         XCTAssertEqual(cache.heuristicFraction, 0.1)
         XCTAssertEqual(cache.heuristicMaxTTL, .seconds(86_400))
+        XCTAssertEqual(cache.lockTimeout, .seconds(10))
+        XCTAssertEqual(cache.maxWaiters, 10_000)
+        XCTAssertEqual(cache.hitForMiss, .seconds(30))
         XCTAssertEqual(CacheConfig.Admission.allCases.map(\.rawValue), ["both", "disk_first"])
         XCTAssertEqual(DiskCacheConfig(path: "/c"), DiskCacheConfig(path: "/c", size: .gibibytes(4), mapSize: nil))
 
@@ -122,6 +125,21 @@ final class CacheConfigTests: XCTestCase {
             ("  heuristic_fraction: \"0.5\"\n", CacheConfig(heuristicFraction: 0.5), #line),
             ("  heuristic_max_ttl: 12h\n", CacheConfig(heuristicMaxTTL: .seconds(43_200)), #line),
             ("  heuristic_max_ttl: 0s\n", CacheConfig(heuristicMaxTTL: .zero), #line),
+            ("  lock_timeout: 500ms\n", CacheConfig(lockTimeout: .milliseconds(500)), #line),
+            ("  lock_timeout: 10m\n", CacheConfig(lockTimeout: .seconds(600)), #line),
+            ("  lock_timeout: 30\n", CacheConfig(lockTimeout: .seconds(30)), #line),
+            ("  max_waiters: 1\n", CacheConfig(maxWaiters: 1), #line),
+            ("  max_waiters: 1000000\n", CacheConfig(maxWaiters: 1_000_000), #line),
+            ("  max_waiters: \"250\"\n", CacheConfig(maxWaiters: 250), #line),
+            ("  hit_for_miss: 0s\n", CacheConfig(hitForMiss: .zero), #line),
+            ("  hit_for_miss: 0\n", CacheConfig(hitForMiss: .zero), #line),
+            ("  hit_for_miss: 1h\n", CacheConfig(hitForMiss: .seconds(3_600)), #line),
+            ("  hit_for_miss: 2m\n", CacheConfig(hitForMiss: .seconds(120)), #line),
+            // Coalescing keys are still checked and kept when caching is off.
+            (
+                "  enabled: false\n  lock_timeout: 2s\n  max_waiters: 5\n  hit_for_miss: 0s\n",
+                CacheConfig(enabled: false, lockTimeout: .seconds(2), maxWaiters: 5, hitForMiss: .zero), #line
+            ),
             (
                 """
                   enabled: true
@@ -135,12 +153,16 @@ final class CacheConfigTests: XCTestCase {
                   admission: disk_first
                   heuristic_fraction: 0.2
                   heuristic_max_ttl: 2d
+                  lock_timeout: 5s
+                  max_waiters: 500
+                  hit_for_miss: 1m
 
                 """,
                 CacheConfig(
                     enabled: true, memory: .gibibytes(1), memoryMaxObjectSize: .mebibytes(16), maxObjectSize: .gibibytes(1),
                     disk: DiskCacheConfig(path: "/var/cache/tern", size: .gibibytes(100), mapSize: .gibibytes(128)),
-                    admission: .diskFirst, heuristicFraction: 0.2, heuristicMaxTTL: .seconds(172_800)
+                    admission: .diskFirst, heuristicFraction: 0.2, heuristicMaxTTL: .seconds(172_800),
+                    lockTimeout: .seconds(5), maxWaiters: 500, hitForMiss: .seconds(60)
                 ),
                 #line
             ),
@@ -406,6 +428,97 @@ final class CacheConfigTests: XCTestCase {
             yaml: withCache("  heuristic_max_ttl: 1y\n"),
             line: 8, column: 22,
             fragments: ["cache.heuristic_max_ttl: invalid duration '1y'"],
+            sourceLine: #line
+        ),
+        Case(
+            name: "lock_timeout zero",
+            yaml: withCache("  lock_timeout: 0s\n"),
+            line: 8, column: 17,
+            fragments: ["cache.lock_timeout: must be greater than 0s", "e.g. 500ms or 5s"],
+            sourceLine: #line
+        ),
+        Case(
+            name: "lock_timeout above 10m",
+            yaml: withCache("  lock_timeout: 601s\n"),
+            line: 8, column: 17,
+            fragments: ["cache.lock_timeout: must be at most 10m, got 601s", "fetches on its own; e.g. 10s"],
+            sourceLine: #line
+        ),
+        Case(
+            name: "lock_timeout just above 10m",
+            yaml: withCache("  lock_timeout: 600001ms\n"),
+            line: 8, column: 17,
+            fragments: ["cache.lock_timeout: must be at most 10m, got 600001ms"],
+            sourceLine: #line
+        ),
+        Case(
+            name: "negative lock_timeout",
+            yaml: withCache("  lock_timeout: -1s\n"),
+            line: 8, column: 17,
+            fragments: ["cache.lock_timeout: must not be negative"],
+            sourceLine: #line
+        ),
+        Case(
+            name: "bad lock_timeout",
+            yaml: withCache("  lock_timeout: soon\n"),
+            line: 8, column: 17,
+            fragments: ["cache.lock_timeout: invalid duration 'soon'", "expected a duration such as 30s"],
+            sourceLine: #line
+        ),
+        Case(
+            name: "max_waiters zero",
+            yaml: withCache("  max_waiters: 0\n"),
+            line: 8, column: 16,
+            fragments: ["cache.max_waiters: must be in 1...1000000, got 0", "requests beyond max_waiters fetch on their own"],
+            sourceLine: #line
+        ),
+        Case(
+            name: "max_waiters above 1000000",
+            yaml: withCache("  max_waiters: 1000001\n"),
+            line: 8, column: 16,
+            fragments: ["cache.max_waiters: must be in 1...1000000, got 1000001", "e.g. max_waiters: 10000"],
+            sourceLine: #line
+        ),
+        Case(
+            name: "max_waiters is not an integer",
+            yaml: withCache("  max_waiters: 1e4\n"),
+            line: 8, column: 16,
+            fragments: ["cache.max_waiters: expected an integer, got '1e4'", "write a whole number in 1...1000000"],
+            sourceLine: #line
+        ),
+        Case(
+            name: "max_waiters is a list",
+            yaml: withCache("  max_waiters: [10]\n"),
+            line: 8, column: 16,
+            fragments: ["cache.max_waiters"],
+            sourceLine: #line
+        ),
+        Case(
+            name: "hit_for_miss above 1h",
+            yaml: withCache("  hit_for_miss: 2h\n"),
+            line: 8, column: 17,
+            fragments: ["cache.hit_for_miss: must be at most 1h, got 2h", "0s turns hit-for-miss off"],
+            sourceLine: #line
+        ),
+        Case(
+            name: "negative hit_for_miss",
+            yaml: withCache("  hit_for_miss: -30s\n"),
+            line: 8, column: 17,
+            fragments: ["cache.hit_for_miss: must not be negative"],
+            sourceLine: #line
+        ),
+        Case(
+            name: "misspelt hit_for_miss",
+            yaml: withCache("  hit_for_mis: 30s\n"),
+            line: 8, column: 3,
+            fragments: ["unknown key 'hit_for_mis' in cache", "did you mean 'hit_for_miss'?"],
+            sourceLine: #line
+        ),
+        Case(
+            name: "coalescing key on a route",
+            yaml: withRouteCache("      lock_timeout: 5s\n"),
+            line: 8, column: 7,
+            fragments: ["routes[0].cache.lock_timeout: lock_timeout is not a route setting", "top-level cache: section"],
             sourceLine: #line
         ),
         // Route cache.

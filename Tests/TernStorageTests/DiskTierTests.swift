@@ -6,6 +6,24 @@ import XCTest
 
 @testable import TernStorage
 
+/// A thread-safe counter for test workers.
+final class ManagedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    func increment() {
+        self.lock.lock()
+        self.count += 1
+        self.lock.unlock()
+    }
+
+    var value: Int {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        return self.count
+    }
+}
+
 final class DiskTierTests: XCTestCase {
     private var directories: [String] = []
 
@@ -265,6 +283,40 @@ final class DiskTierTests: XCTestCase {
         tier.flush()
         XCTAssertNil(try tier.get(primaryKey: "old"))
         XCTAssertNotNil(try tier.get(primaryKey: "filler"))
+    }
+
+    func testConcurrentReadersDuringWritesSeeOnlyIntactEntries() throws {
+        let (tier, _) = try self.open(limit: 2 << 20, batchDelayMilliseconds: 1)
+        defer { tier.close() }
+        let failures = ManagedCounter()
+        DispatchQueue.concurrentPerform(iterations: 3) { worker in
+            for round in 0..<300 {
+                let index = (round * 7 + worker) % 40
+                let key = "c-\(index)"
+                if worker == 0 {
+                    switch round % 5 {
+                    case 4: tier.remove(primaryKey: key)
+                    case 3: tier.touch(primaryKey: key, variantKey: "", now: Int64(round))
+                    default: tier.put(makeEntry(key, bodySize: 2_000 + index * 500, seed: UInt8(index)))
+                    }
+                } else {
+                    do {
+                        for entry in try tier.get(primaryKey: key) ?? [] {
+                            if bodyBytes(entry) != patternBytes(count: 2_000 + index * 500, seed: UInt8(index)) {
+                                failures.increment()
+                            }
+                        }
+                    } catch {
+                        failures.increment()
+                    }
+                }
+            }
+        }
+        tier.flush()
+        XCTAssertEqual(failures.value, 0)
+        XCTAssertEqual(tier.checksumFailures, 0)
+        XCTAssertLessThanOrEqual(tier.bytesUsed, 2 << 20)
+        XCTAssertEqual(try tier.allPrimaryKeys().count, tier.count)
     }
 
     /// The bytes `entry` is charged on disk, measured with a scratch tier.
