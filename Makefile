@@ -22,7 +22,7 @@ define install_missing
 	fi
 endef
 
-.PHONY: deps bench-deps build build-debug run test bench clean
+.PHONY: deps bench-deps build build-debug run test bench bench-cache clean
 
 deps:
 	$(call install_missing,$(DEB_PACKAGES))
@@ -45,6 +45,9 @@ test: deps
 
 bench: bench-deps build
 	Bench/proxy-vs-nginx.sh
+
+bench-cache: bench-deps build
+	Bench/cache-vs-nginx.sh
 
 clean:
 	rm -rf .build
