@@ -46,22 +46,37 @@ public enum ProxyHeaders {
 
     /// Removes the hop-by-hop fields and every field that `Connection` names (RFC 9110 §7.6.1).
     ///
-    /// The common case (no hop-by-hop field present) costs one pass over the names and no allocation.
+    /// The common case (no hop-by-hop field present) costs one pass over the names and no allocation;
+    /// otherwise the list is rebuilt in a single pass.
     public static func stripHopByHop(_ headers: inout HTTPHeaders) {
         var found = false
-        var connectionTokens: [Substring] = []
-        for (name, value) in headers where Self.isHopByHop(name) {
+        for (name, _) in headers where Self.isHopByHop(name) {
             found = true
-            if name.utf8.count == 10, name.lowercased() == "connection" {
-                for token in value.split(separator: ",") {
-                    let trimmed = token.trimmingSpaces()
-                    if !trimmed.isEmpty { connectionTokens.append(trimmed) }
-                }
-            }
+            break
         }
         guard found else { return }
-        for name in Self.hopByHopFields { headers.remove(name: name) }
-        for token in connectionTokens { headers.remove(name: String(token)) }
+        headers = Self.filtered(headers, hide: [])
+    }
+
+    /// The fields that are neither hop-by-hop, nor named by `Connection`, nor in `hide`
+    /// (lower-case names), in their original order.
+    static func filtered(_ headers: HTTPHeaders, hide: [String]) -> HTTPHeaders {
+        var connectionTokens: [String] = []
+        for (name, value) in headers where name.utf8.count == 10 && name.caseInsensitiveEquals("connection") {
+            for token in value.split(separator: ",") {
+                let trimmed = token.trimmingSpaces()
+                if !trimmed.isEmpty { connectionTokens.append(trimmed.lowercased()) }
+            }
+        }
+        var out = HTTPHeaders()
+        out.reserveCapacity(headers.count)
+        for (name, value) in headers {
+            if Self.isHopByHop(name) { continue }
+            if !hide.isEmpty, hide.contains(where: { name.caseInsensitiveEquals($0) }) { continue }
+            if !connectionTokens.isEmpty, connectionTokens.contains(where: { name.caseInsensitiveEquals($0) }) { continue }
+            out.add(name: name, value: value)
+        }
+        return out
     }
 
     /// Whether `name` (any case) is one of ``hopByHopFields``.
@@ -166,20 +181,17 @@ public enum ProxyHeaders {
         hide: [String],
         viaPseudonym: String?
     ) {
-        // Common case: nothing to remove, so only Via is appended (no rebuild).
+        // One pass decides; only a response with something to remove is rebuilt (once).
         var needsRebuild = false
         var hasVia = false
         for (name, _) in headers {
-            if Self.isHopByHop(name) || hide.contains(where: { name.caseInsensitiveEquals($0) }) {
+            if Self.isHopByHop(name) || (!hide.isEmpty && hide.contains(where: { name.caseInsensitiveEquals($0) })) {
                 needsRebuild = true
             } else if name.utf8.count == 3, name.caseInsensitiveEquals("via") {
                 hasVia = true
             }
         }
-        if needsRebuild {
-            self.stripHopByHop(&headers)
-            for name in hide where headers.contains(name: name) { headers.remove(name: name) }
-        }
+        if needsRebuild { headers = Self.filtered(headers, hide: hide) }
         guard let viaPseudonym else { return }
         if hasVia {
             Self.appendVia(&headers, version: version, pseudonym: viaPseudonym)
@@ -231,10 +243,30 @@ extension String {
     /// ASCII case-insensitive equality against a lower-case literal.
     @inlinable
     public func caseInsensitiveEquals(_ lowercaseLiteral: String) -> Bool {
-        guard self.utf8.count == lowercaseLiteral.utf8.count else { return false }
-        for (a, b) in zip(self.utf8, lowercaseLiteral.utf8) {
-            let la = a >= 65 && a <= 90 ? a | 0x20 : a
-            if la != b { return false }
+        let a = self.utf8
+        let b = lowercaseLiteral.utf8
+        guard a.count == b.count else { return false }
+        // Fast path over contiguous UTF-8 (native strings); falls back to index iteration.
+        if let result = a.withContiguousStorageIfAvailable({ lhs in
+            b.withContiguousStorageIfAvailable { rhs -> Bool in
+                for i in 0..<lhs.count {
+                    let x = lhs[i]
+                    let lx = x &- 65 < 26 ? x | 0x20 : x
+                    if lx != rhs[i] { return false }
+                }
+                return true
+            }
+        }), let equal = result {
+            return equal
+        }
+        var i = a.startIndex
+        var j = b.startIndex
+        while i != a.endIndex {
+            let x = a[i]
+            let lx = x &- 65 < 26 ? x | 0x20 : x
+            if lx != b[j] { return false }
+            a.formIndex(after: &i)
+            b.formIndex(after: &j)
         }
         return true
     }

@@ -251,8 +251,28 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         self.keepAlive = head.isKeepAlive && !self.draining
             && (maxRequests == 0 || self.requestsOnConnection < maxRequests)
 
-        let contentLength = head.headers.first(name: "content-length").flatMap { Int64($0) }
-        self.requestHasBody = (contentLength ?? 0) > 0 || head.headers.contains(name: "transfer-encoding")
+        // One pass over the fields for what routing and limits need.
+        var contentLength: Int64?
+        var hasTransferEncoding = false
+        var hostCount = 0
+        var hostValue: String?
+        var expect: String?
+        for (name, value) in head.headers {
+            switch name.utf8.count {
+            case 4 where name.caseInsensitiveEquals("host"):
+                hostCount += 1
+                if hostValue == nil { hostValue = value }
+            case 6 where name.caseInsensitiveEquals("expect"):
+                expect = value
+            case 14 where name.caseInsensitiveEquals("content-length"):
+                if contentLength == nil { contentLength = Int64(value) }
+            case 17 where name.caseInsensitiveEquals("transfer-encoding"):
+                hasTransferEncoding = true
+            default:
+                break
+            }
+        }
+        self.requestHasBody = (contentLength ?? 0) > 0 || hasTransferEncoding
         if self.requestHasBody {
             self.clientTimerPurpose = .requestBody
             self.clientTimer.deadline = now + TimeAmount(self.limits.bodyIdleTimeout)
@@ -262,15 +282,14 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         if head.uri.utf8.count > Int(self.limits.maxURIBytes.bytes) {
             return self.respondLocally(.uriTooLong, "URI too long\n", closing: true)
         }
-        let hosts = head.headers["host"]
-        if hosts.count > 1 || (hosts.isEmpty && head.version.major == 1 && head.version.minor >= 1) {
+        if hostCount > 1 || (hostCount == 0 && head.version.major == 1 && head.version.minor >= 1) {
             return self.respondLocally(.badRequest, "Bad request: exactly one Host header is required\n", closing: self.requestHasBody)
         }
         if let max = self.limits.maxRequestBody, let contentLength, contentLength > max.bytes {
             return self.respondLocally(.payloadTooLarge, "Request body too large\n", closing: true)
         }
         var expectContinue = false
-        if let expect = head.headers.first(name: "expect") {
+        if let expect {
             guard expect.caseInsensitiveEquals("100-continue") else {
                 return self.respondLocally(.expectationFailed, "Unsupported expectation\n", closing: true)
             }
@@ -282,7 +301,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         guard let target = RequestTarget(uri: head.uri) else {
             return self.respondLocally(.badRequest, "Bad request target\n", closing: self.requestHasBody)
         }
-        let host = target.host ?? hosts.first
+        let host = target.host ?? hostValue
         guard let routeIndex = self.runtime.routeTable.match(host: host, path: target.path) else {
             return self.respondLater(.notFound, "No route for this request\n")
         }
