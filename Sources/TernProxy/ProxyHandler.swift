@@ -144,9 +144,50 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         context.fireUserInboundEventTriggered(event)
     }
 
+    /// Requests the parser rejects get `400` (or `431` for an oversized header section, RFC 6585
+    /// §5) and the connection closes. Ambiguous framing (`Content-Length` with
+    /// `Transfer-Encoding`, differing `Content-Length`s, a bad chunk size) arrives here as a parser
+    /// error, so smuggling attempts never reach an origin. Other errors just close.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // Protocol errors were answered by TernProtocolErrorHandler; anything else ends the connection.
-        context.close(promise: nil)
+        let status: HTTPResponseStatus
+        switch error {
+        case HTTPParserError.headerOverflow, is ByteToMessageDecoderError.PayloadTooLargeError:
+            status = .requestHeaderFieldsTooLarge
+        case is HTTPParserError:
+            status = .badRequest
+        default:
+            context.close(promise: nil)
+            return
+        }
+        self.closingAfterResponse = true
+        self.pipelined.removeAll()
+        if self.responseInProgress {
+            guard !self.responseStarted, !self.clientGone else {
+                // Part of a response is out: closing is all that's left.
+                if !self.clientGone { context.close(promise: nil) }
+                return
+            }
+            // The request broke mid-way (e.g. a bad chunk): abandon whatever it started upstream.
+            self.leaveFill()
+            self.releaseCacheLock(.failed)
+            if let connection = self.connection {
+                connection.handler.close()
+                self.releaseConnection(reusable: false, recordSuccess: false)
+            }
+            self.phase = .finishing
+        }
+        let body = "\(status.code) \(status.reasonPhrase)\n"
+        let headers = HTTPHeaders([
+            ("Connection", "close"), ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", String(body.utf8.count)), ("Cache-Control", "no-store"),
+        ])
+        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
+        buffer.writeString(body)
+        context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil))).assumeIsolatedUnsafeUnchecked().whenComplete { _ in
+            context.close(promise: nil)
+        }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {

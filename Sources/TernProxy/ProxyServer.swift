@@ -76,7 +76,6 @@ public final class ProxyServer: Sendable {
                             withEncoderConfiguration: .init(),
                             withDecoderLimitConfiguration: httpDecoderLimits
                         )
-                        try channel.pipeline.syncOperations.addHandler(TernProtocolErrorHandler())
                         try channel.pipeline.syncOperations.addHandler(ProxyHandler(loop: loop.context))
                     }
                 }

@@ -9,6 +9,8 @@ enum DiskWriteOp: Sendable {
     case remove(primaryKey: String)
     case removeVariant(primaryKey: String, variantKey: String)
     case removeAll(@Sendable (CacheEntryMeta) -> Bool)
+    /// Sets `softPurged` on every entry whose meta matches (bodies, sizes and LRU order are kept).
+    case markSoftPurged(@Sendable (CacheEntryMeta) -> Bool)
     /// Deletes the record at `digest` if it still has `checksum` (nil: if it does not decode).
     case dropCorrupt(Digest, checksum: UInt64?)
 
@@ -18,7 +20,7 @@ enum DiskWriteOp: Sendable {
         case .updateMeta(let meta): meta.primaryKey
         case .remove(let primaryKey): primaryKey
         case .removeVariant(let primaryKey, _): primaryKey
-        case .removeAll, .dropCorrupt: nil
+        case .removeAll, .markSoftPurged, .dropCorrupt: nil
         }
     }
 
@@ -29,7 +31,7 @@ enum DiskWriteOp: Sendable {
         case .updateMeta(let meta): Int(MemoryTier.accountedSize(meta: meta, bodyBytes: 0))
         case .remove(let primaryKey): 64 + primaryKey.utf8.count
         case .removeVariant(let primaryKey, let variantKey): 64 + primaryKey.utf8.count + variantKey.utf8.count
-        case .removeAll, .dropCorrupt: 64
+        case .removeAll, .markSoftPurged, .dropCorrupt: 64
         }
     }
 }
@@ -188,6 +190,44 @@ final class DiskStore: @unchecked Sendable {
             var buffer = ByteBufferAllocator().buffer(capacity: bodyBytes.count)
             buffer.writeBytes(bodyBytes)
             result.entries.append(CacheEntry(meta: record.meta, body: buffer))
+        }
+        return result
+    }
+
+    /// Every decodable meta record, in digest order (one read transaction; bodies are not read).
+    /// `body` runs inside the read transaction: keep it short and do not call back into the tier.
+    func forEachMeta(_ body: (CacheEntryMeta) -> Void) throws {
+        let txn = try LMDBTransaction.begin(self.env, readOnly: true)
+        defer { txn.abort() }
+        try txn.forEach(self.meta) { _, value in
+            if let record = EntryRecord.decode(value) {
+                body(record.meta)
+            }
+            return true
+        }
+    }
+
+    /// The committed metas indexed under `tag`, plus the committed metas of `extra` variants
+    /// (each checked against its full keys), without duplicates. Bodies are not read.
+    func metas(taggedWith tag: String, extra: [VariantID]) throws -> [CacheEntryMeta] {
+        let txn = try LMDBTransaction.begin(self.env, readOnly: true)
+        defer { txn.abort() }
+        var result: [CacheEntryMeta] = []
+        var seen = Set<VariantID>()
+        for value in try txn.duplicates(self.tags, Self.tagKey(tag)) {
+            guard let digest = value.withUnsafeBytes({ Digest($0) }),
+                let record = try self.record(digest, txn), record.meta.tags.contains(tag),
+                seen.insert(VariantID(primaryKey: record.meta.primaryKey, variantKey: record.meta.variantKey)).inserted
+            else { continue }
+            result.append(record.meta)
+        }
+        for id in extra where !seen.contains(id) {
+            let digest = Digest.variant(primaryKey: id.primaryKey, variantKey: id.variantKey)
+            guard let record = try self.record(digest, txn),
+                record.meta.primaryKey == id.primaryKey, record.meta.variantKey == id.variantKey
+            else { continue }
+            seen.insert(id)
+            result.append(record.meta)
         }
         return result
     }
@@ -380,6 +420,21 @@ final class DiskStore: @unchecked Sendable {
                 } else {
                     try self.deleteUndecodable(digest, txn)
                 }
+            }
+        case .markSoftPurged(let predicate):
+            var targets: [(Digest, EntryRecord)] = []
+            try txn.forEach(self.meta) { key, value in
+                if let digest = Digest(key), let record = EntryRecord.decode(value),
+                    !record.meta.softPurged, predicate(record.meta)
+                {
+                    targets.append((digest, record))
+                }
+                return true
+            }
+            for (digest, var record) in targets {
+                // Only the flags byte changes: same length, so storedSize, tags and LRU stamp are unchanged.
+                record.meta.softPurged = true
+                try txn.put(self.meta, digest.bytes, record.encoded())
             }
         case .dropCorrupt(let digest, let checksum):
             let key = digest.bytes

@@ -20,7 +20,7 @@ private func closeDescriptor(_ fd: Int32) {
 
 /// The LMDB disk tier: survives restarts and `kill -9`.
 ///
-/// - Reads (`get`, `allPrimaryKeys`) are blocking: call them from a thread pool, never an event loop.
+/// - Reads (`get`, `metas(where:)`, `metas(taggedWith:)`, `allPrimaryKeys`) are blocking: call them from a thread pool, never an event loop.
 ///   They see queued writes (read-your-writes, see `PendingOverlay`) and verify each body's
 ///   xxHash64 checksum; a corrupt body is counted, deleted through the writer, and not returned.
 /// - Writes (`put`, `updateMeta`, `remove…`, `touch`) only append to a queue that ONE writer thread
@@ -249,25 +249,56 @@ public final class DiskTier: @unchecked Sendable {
         }
     }
 
-    /// The committed metas carrying surrogate key `tag` (one index lookup; for purge by tag).
-    public func metas(taggedWith tag: String) throws -> [CacheEntryMeta] {
+    /// The metas of every stored variant matching `predicate` (a dry run of a purge, or its target list).
+    ///
+    /// One read-only scan of the `meta` records: bodies are neither read nor checksummed, and the LRU is
+    /// not touched. Like `get`, it answers as if every queued write were committed (queued puts, removals,
+    /// meta updates and soft purges are applied through the same `PendingOverlay`). `predicate` runs inside
+    /// the read transaction (and, for queued puts, under the queue's lock): keep it cheap and do not call
+    /// back into this tier. Blocking: call from a thread pool, never an event loop. Order is unspecified.
+    public func metas(where predicate: (CacheEntryMeta) -> Bool) throws -> [CacheEntryMeta] {
         try self.enterReader()
         defer { self.exitReader() }
+        let snapshot = self.condition.withLock { self.overlay.fullSnapshot() }
+        var result: [CacheEntryMeta] = []
         do {
-            let txn = try LMDBTransaction.begin(self.store.env, readOnly: true)
-            defer { txn.abort() }
-            var result: [CacheEntryMeta] = []
-            for value in try txn.duplicates(self.store.tags, DiskStore.tagKey(tag)) {
-                guard let digest = value.withUnsafeBytes({ Digest($0) }),
-                    let bytes = try txn.get(self.store.meta, digest.bytes),
-                    let record = EntryRecord.decode(bytes), record.meta.tags.contains(tag)
-                else { continue }
-                result.append(record.meta)
+            try self.store.forEachMeta { committed in
+                if let meta = snapshot.visible(committed), predicate(meta) {
+                    result.append(meta)
+                }
             }
-            return result
         } catch let failure as LMDBFailure {
             throw DiskTierError.lmdb(operation: failure.operation, code: failure.code, message: LMDB.message(failure.code))
         }
+        for meta in snapshot.queuedPutMetas where predicate(meta) {
+            result.append(meta)
+        }
+        return result
+    }
+
+    /// The metas carrying surrogate key `tag` (one index lookup; for purge by tag). Reflects queued writes
+    /// like `get`: queued puts with the tag are included, queued removals hide, and queued meta updates
+    /// that add or drop the tag are applied. Blocking.
+    public func metas(taggedWith tag: String) throws -> [CacheEntryMeta] {
+        try self.enterReader()
+        defer { self.exitReader() }
+        let snapshot = self.condition.withLock { self.overlay.fullSnapshot() }
+        // Committed variants that only a queued meta update gives the tag are not in the index yet.
+        var extra: [VariantID] = []
+        for (primaryKey, state) in snapshot.keys {
+            for (variantKey, update) in state.metaUpdates where update.meta.tags.contains(tag) {
+                extra.append(VariantID(primaryKey: primaryKey, variantKey: variantKey))
+            }
+        }
+        let committed: [CacheEntryMeta]
+        do {
+            committed = try self.store.metas(taggedWith: tag, extra: extra)
+        } catch let failure as LMDBFailure {
+            throw DiskTierError.lmdb(operation: failure.operation, code: failure.code, message: LMDB.message(failure.code))
+        }
+        var result = committed.compactMap { snapshot.visible($0) }.filter { $0.tags.contains(tag) }
+        result.append(contentsOf: snapshot.queuedPutMetas.filter { $0.tags.contains(tag) })
+        return result
     }
 
     private func enterReader() throws {
@@ -309,6 +340,12 @@ public final class DiskTier: @unchecked Sendable {
     /// Queues a scan that removes every entry whose meta matches `predicate` (runs on the writer thread).
     public func removeAll(where predicate: @escaping @Sendable (CacheEntryMeta) -> Bool) {
         self.enqueue(.removeAll(predicate))
+    }
+
+    /// Queues a scan that sets `softPurged = true` on every entry whose meta matches `predicate`, keeping
+    /// bodies, sizes and LRU order (runs on the writer thread; reads see it at once through the overlay).
+    public func markSoftPurged(where predicate: @escaping @Sendable (CacheEntryMeta) -> Bool) {
+        self.enqueue(.markSoftPurged(predicate))
     }
 
     /// Records an access (coalesced per variant; committed with the next batch or within 250 ms).
@@ -392,6 +429,7 @@ public final class DiskTier: @unchecked Sendable {
         case .removeVariant(let primaryKey, let variantKey):
             self.overlay.removeVariant(primaryKey: primaryKey, variantKey: variantKey, seq: seq)
         case .removeAll(let predicate): self.overlay.removeAll(where: predicate, seq: seq)
+        case .markSoftPurged(let predicate): self.overlay.markSoftPurged(where: predicate, seq: seq)
         case .dropCorrupt: break
         }
         if self.writerIdle {

@@ -167,8 +167,9 @@ public final class MemoryTier: @unchecked Sendable {
     @discardableResult
     public func updateMeta(_ meta: CacheEntryMeta) -> Bool {
         self.lock.withLock {
-            guard let slot = self.slot(primaryKey: meta.primaryKey, variantKey: meta.variantKey) else { return false }
+            // Counted even when absent: a disk read that started before this update must not promote the old meta.
             self._mutationEpoch &+= 1
+            guard let slot = self.slot(primaryKey: meta.primaryKey, variantKey: meta.variantKey) else { return false }
             var entry = self.nodes[slot].entry!
             entry.meta = meta
             entry.meta.bodyLength = Int64(entry.body.readableBytes)
@@ -231,6 +232,45 @@ public final class MemoryTier: @unchecked Sendable {
                 self.removeSlot(victim)
             }
             return victims.count
+        }
+    }
+
+    /// The metas of every stored variant matching `predicate`, most recently used first (O(n): for purges
+    /// and their dry runs). Does not touch the LRU order or `lastAccess`.
+    /// `predicate` runs under the tier's lock: it must not call back into this tier.
+    public func metas(where predicate: (CacheEntryMeta) -> Bool) -> [CacheEntryMeta] {
+        self.lock.withLock {
+            var result: [CacheEntryMeta] = []
+            var slot = self.head
+            while slot != Self.none {
+                let meta = self.nodes[slot].entry!.meta
+                if predicate(meta) {
+                    result.append(meta)
+                }
+                slot = self.nodes[slot].next
+            }
+            return result
+        }
+    }
+
+    /// Sets `softPurged = true` on every variant whose meta matches `predicate`, keeping its body, size
+    /// and LRU position (one pass under the lock, so a concurrent `put` is never mixed with an old meta).
+    /// `predicate` runs under the tier's lock: it must not call back into this tier.
+    /// - Returns: how many variants matched (including ones already soft-purged).
+    @discardableResult
+    public func markSoftPurged(where predicate: (CacheEntryMeta) -> Bool) -> Int {
+        self.lock.withLock {
+            self._mutationEpoch &+= 1
+            var matched = 0
+            var slot = self.head
+            while slot != Self.none {
+                if predicate(self.nodes[slot].entry!.meta) {
+                    matched += 1
+                    self.nodes[slot].entry!.meta.softPurged = true  // same accounted size
+                }
+                slot = self.nodes[slot].next
+            }
+            return matched
         }
     }
 

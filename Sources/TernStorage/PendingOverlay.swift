@@ -21,30 +21,67 @@ struct PendingOverlay {
         var isEmpty: Bool { self.removedAt == nil && self.puts.isEmpty && self.hidden.isEmpty && self.metaUpdates.isEmpty }
     }
 
+    /// What a queued predicate op does to the committed variants it matches.
+    enum PredicateKind {
+        /// `removeAll(where:)`: the variant is gone.
+        case remove
+        /// `markSoftPurged(where:)`: the variant stays, with `softPurged = true`.
+        case softPurge
+    }
+
+    typealias QueuedPredicate = (seq: UInt64, kind: PredicateKind, predicate: Predicate)
+
     struct Snapshot {
         var state: KeyState?
-        var predicates: [Predicate]
+        /// Queued predicate ops, in queue (sequence) order.
+        var predicates: [QueuedPredicate]
 
         var isEmpty: Bool { self.state == nil && self.predicates.isEmpty }
 
-        /// Applies the queued writes to the committed variants read from LMDB.
-        func apply(to committed: [CacheEntry]) -> [CacheEntry] {
-            var result = committed
+        /// The meta a committed variant has once the queued writes are applied, or nil when they remove it.
+        ///
+        /// Follows the writer's order: predicate ops queued before a queued meta update see the committed
+        /// meta, later ones see the updated meta (a purge by tag queued before an update that drops the
+        /// tag still removes the variant; one queued after it does not).
+        func visible(_ committed: CacheEntryMeta) -> CacheEntryMeta? {
+            var meta = committed
+            var update: (seq: UInt64, meta: CacheEntryMeta)?
             if let state {
-                if state.removedAt != nil {
-                    result = []
+                if state.removedAt != nil { return nil }
+                if state.hidden[meta.variantKey] != nil || state.puts[meta.variantKey] != nil { return nil }
+                update = state.metaUpdates[meta.variantKey]
+            }
+            for queued in self.predicates {
+                if let pending = update, queued.seq > pending.seq {
+                    meta = Self.updated(meta, with: pending.meta)
+                    update = nil
                 }
-                result.removeAll { state.hidden[$0.meta.variantKey] != nil || state.puts[$0.meta.variantKey] != nil }
-                for index in result.indices {
-                    if let update = state.metaUpdates[result[index].meta.variantKey] {
-                        let length = result[index].meta.bodyLength
-                        result[index].meta = update.meta
-                        result[index].meta.bodyLength = length
-                    }
+                guard queued.predicate(meta) else { continue }
+                switch queued.kind {
+                case .remove: return nil
+                case .softPurge: meta.softPurged = true
                 }
             }
-            for predicate in self.predicates {
-                result.removeAll { predicate($0.meta) }
+            if let pending = update {
+                meta = Self.updated(meta, with: pending.meta)
+            }
+            return meta
+        }
+
+        private static func updated(_ committed: CacheEntryMeta, with update: CacheEntryMeta) -> CacheEntryMeta {
+            var meta = update
+            meta.bodyLength = committed.bodyLength
+            return meta
+        }
+
+        /// Applies the queued writes to the committed variants read from LMDB.
+        func apply(to committed: [CacheEntry]) -> [CacheEntry] {
+            var result: [CacheEntry] = []
+            result.reserveCapacity(committed.count)
+            for var entry in committed {
+                guard let meta = self.visible(entry.meta) else { continue }
+                entry.meta = meta
+                result.append(entry)
             }
             if let state {
                 result.append(contentsOf: state.puts.values.map(\.entry))
@@ -53,11 +90,38 @@ struct PendingOverlay {
         }
     }
 
+    /// The whole overlay at one instant (copy-on-write: O(1) under the tier's lock).
+    struct FullSnapshot {
+        var keys: [String: KeyState]
+        var predicates: [QueuedPredicate]
+
+        var isEmpty: Bool { self.keys.isEmpty && self.predicates.isEmpty }
+
+        func snapshot(primaryKey: String) -> Snapshot {
+            Snapshot(state: self.keys[primaryKey], predicates: self.predicates)
+        }
+
+        /// The meta a committed variant has once the queued writes are applied, or nil when they remove it.
+        func visible(_ committed: CacheEntryMeta) -> CacheEntryMeta? {
+            if self.isEmpty { return committed }
+            return self.snapshot(primaryKey: committed.primaryKey).visible(committed)
+        }
+
+        /// The metas of queued puts (as `get` would return them).
+        var queuedPutMetas: [CacheEntryMeta] {
+            self.keys.values.flatMap { $0.puts.values.map(\.entry.meta) }
+        }
+    }
+
     private var keys: [String: KeyState] = [:]
-    private var predicates: [(seq: UInt64, predicate: Predicate)] = []
+    private var predicates: [QueuedPredicate] = []
 
     func snapshot(primaryKey: String) -> Snapshot {
-        Snapshot(state: self.keys[primaryKey], predicates: self.predicates.map(\.predicate))
+        Snapshot(state: self.keys[primaryKey], predicates: self.predicates)
+    }
+
+    func fullSnapshot() -> FullSnapshot {
+        FullSnapshot(keys: self.keys, predicates: self.predicates)
     }
 
     var pendingPrimaryKeys: Dictionary<String, KeyState>.Keys { self.keys.keys }
@@ -109,13 +173,28 @@ struct PendingOverlay {
             }
             self.keys[primaryKey] = state
         }
-        self.predicates.append((seq, predicate))
+        self.predicates.append((seq, .remove, predicate))
+    }
+
+    mutating func markSoftPurged(where predicate: @escaping Predicate, seq: UInt64) {
+        for (primaryKey, var state) in self.keys {
+            for (variantKey, var put) in state.puts where predicate(put.entry.meta) {
+                put.entry.meta.softPurged = true
+                state.puts[variantKey] = put
+            }
+            for (variantKey, var update) in state.metaUpdates where predicate(update.meta) {
+                update.meta.softPurged = true
+                state.metaUpdates[variantKey] = update
+            }
+            self.keys[primaryKey] = state
+        }
+        self.predicates.append((seq, .softPurge, predicate))
     }
 
     /// Forgets every op with a sequence number ≤ `committed` touching `primaryKeys` (and committed predicates).
     mutating func clear(upTo committed: UInt64, primaryKeys: some Sequence<String>) {
         if let first = self.predicates.first, first.seq <= committed {
-            // A committed purge hid variants under keys it did not name: sweep every key.
+            // A committed purge hid (or flagged) variants under keys it did not name: sweep every key.
             self.predicates.removeAll { $0.seq <= committed }
             self.clear(upTo: committed, keys: Array(self.keys.keys))
         } else {
