@@ -195,15 +195,15 @@ extension ProxyHandler {
         self.phase = .finishing
         self.responseStarted = true
 
-        var headers = entry.meta.headers
-        headers.replaceOrAdd(name: "Age", value: CachePolicy.ageHeaderValue(freshness))
-        self.addCacheHeaders(&headers, request: request)
+        var headers = self.hitHeaders(entry.meta.headers, age: CachePolicy.ageHeaderValue(freshness), bodyLength: entry.body.readableBytes, request: request)
 
-        let etag = headers.first(name: "etag").flatMap { EntityTag(parsing: $0) }
-        let lastModified = headers.first(name: "last-modified").flatMap { HTTPDate.parse($0) }
+        // Validators are parsed only when the client sent a conditional or a range.
+        let (hasConditionals, hasRange) = Self.conditionalFields(request.headers)
+        let etag = hasConditionals || hasRange ? headers.first(name: "etag").flatMap { EntityTag(parsing: $0) } : nil
+        let lastModified = hasConditionals || hasRange ? headers.first(name: "last-modified").flatMap { HTTPDate.parse($0) } : nil
         var status = HTTPResponseStatus(statusCode: entry.meta.status)
         var body = entry.body
-        switch Conditionals.evaluate(method: request.method, headers: request.headers, etag: etag, lastModified: lastModified) {
+        switch hasConditionals ? Conditionals.evaluate(method: request.method, headers: request.headers, etag: etag, lastModified: lastModified) : .proceed {
         case .notModified:
             status = .notModified
             headers = Self.notModifiedHeaders(headers)
@@ -212,7 +212,7 @@ extension ProxyHandler {
             self.responseStatus = 412
             return self.sendLocalResponse(.preconditionFailed, "", extraHeaders: ["Cache-Status": exchange.status.headerValue])
         case .proceed:
-            if request.method == .GET, entry.meta.status == 200, let rangeHeader = request.headers.first(name: "range"),
+            if hasRange, request.method == .GET, entry.meta.status == 200, let rangeHeader = request.headers.first(name: "range"),
                Conditionals.ifRangeMatches(headers: request.headers, etag: etag, lastModified: lastModified) {
                 let length = Int64(entry.body.readableBytes)
                 switch ByteRanges.resolve(header: rangeHeader, length: length) {
@@ -247,7 +247,7 @@ extension ProxyHandler {
                 }
             }
         }
-        if status != .notModified && status != .noContent {
+        if status != .notModified && status != .noContent && body.readableBytes != entry.body.readableBytes {
             headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
         }
         self.responseStatus = Int(status.code)
@@ -257,6 +257,60 @@ extension ProxyHandler {
             self.context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         }
         self.finishResponse()
+    }
+
+    /// The response fields for a hit, built in one pass: the stored fields without `Age`,
+    /// `Cache-Status` and `CDN-Cache-Control`, then `Age`, `Cache-Status`, `Via` and a
+    /// `Content-Length` for the stored body (RFC 9111 §4, §5.1; RFC 9211; RFC 9213 §2.1).
+    func hitHeaders(_ stored: HTTPHeaders, age: String, bodyLength: Int, request: HTTPRequestHead) -> HTTPHeaders {
+        var out = HTTPHeaders()
+        out.reserveCapacity(stored.count + 4)
+        var via: String?
+        var hasLength = false
+        for (name, value) in stored {
+            switch name.utf8.count {
+            case 3 where name.caseInsensitiveEquals("age"):
+                continue
+            case 3 where name.caseInsensitiveEquals("via"):
+                via = via.map { "\($0), \(value)" } ?? value
+                continue
+            case 12 where name.caseInsensitiveEquals("cache-status"):
+                continue
+            case 14 where name.caseInsensitiveEquals("content-length"):
+                hasLength = true
+            case 17 where name.caseInsensitiveEquals("cdn-cache-control"):
+                continue
+            default:
+                break
+            }
+            out.add(name: name, value: value)
+        }
+        out.add(name: "Age", value: age)
+        if let status = self.cache?.status { out.add(name: "Cache-Status", value: status.headerValue) }
+        if let pseudonym = self.runtime.configuration.proxy.via {
+            let hop = request.version.major == 1 && request.version.minor == 0 ? "1.0 \(pseudonym)" : "1.1 \(pseudonym)"
+            out.add(name: "Via", value: via.map { "\($0), \(hop)" } ?? hop)
+        } else if let via {
+            out.add(name: "Via", value: via)
+        }
+        if !hasLength { out.add(name: "Content-Length", value: String(bodyLength)) }
+        return out
+    }
+
+    /// Whether the request carries conditional fields (`If-*` other than `If-Range`) or `Range`.
+    static func conditionalFields(_ headers: HTTPHeaders) -> (conditionals: Bool, range: Bool) {
+        var conditionals = false
+        var range = false
+        for (name, _) in headers {
+            let utf8 = name.utf8
+            if utf8.count == 5, name.caseInsensitiveEquals("range") {
+                range = true
+            } else if utf8.count > 3, let first = utf8.first, first | 0x20 == UInt8(ascii: "i"),
+                      name.lowercased().hasPrefix("if-"), !name.caseInsensitiveEquals("if-range") {
+                conditionals = true
+            }
+        }
+        return (conditionals, range)
     }
 
     /// RFC 9110 §15.4.5: a 304 carries the fields a 200 would, minus representation metadata.
