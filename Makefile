@@ -6,7 +6,7 @@ SWIFT ?= swift
 CONFIG ?= Config/tern.yaml
 
 # C libraries Tern links (or will link) through system-library targets, and tools the tests use.
-DEB_PACKAGES := pkg-config liblmdb-dev libbrotli-dev zlib1g-dev libmodsecurity-dev modsecurity-crs curl
+DEB_PACKAGES := pkg-config liblmdb-dev libbrotli-dev zlib1g-dev libmodsecurity-dev modsecurity-crs curl brotli chromium python3-pip
 # Reference servers and load generators for Bench/ (installed by `make bench` only).
 BENCH_PACKAGES := nginx-light wrk util-linux procps
 
@@ -26,6 +26,7 @@ endef
 
 deps:
 	$(call install_missing,$(DEB_PACKAGES))
+	@python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install --quiet prometheus-client >/dev/null 2>&1 || echo "note: prometheus-client (PyPI) unavailable; the /metrics parser test will say so"
 
 bench-deps: deps
 	$(call install_missing,$(BENCH_PACKAGES))

@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Pure shared values: sizes, durations, IP ranges.
@@ -50,6 +51,12 @@ let package = Package(
             dependencies: ["TernCore", "TernPolicy", nioCore, nioHTTP1],
             swiftSettings: swiftSettings
         ),
+        // Pure: client identity (XFF), PROXY protocol v1/v2, IP access lists, GCRA rate limits, connection caps.
+        .target(name: "TernLimits", dependencies: ["TernCore", nioCore, nioConcurrency], swiftSettings: swiftSettings),
+        // libmodsecurity3 through pkg-config (Debian: libmodsecurity-dev; rules: modsecurity-crs).
+        .systemLibrary(name: "CModSecurity", pkgConfig: "modsecurity", providers: [.apt(["libmodsecurity-dev"])]),
+        // The WAF: libmodsecurity3 transactions on a dedicated thread pool, OWASP CRS rule sets.
+        .target(name: "TernWAF", dependencies: ["CModSecurity", nioCore, nioPosix, nioConcurrency], swiftSettings: swiftSettings),
         // liblmdb through pkg-config (Debian: liblmdb-dev).
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
         // Cache storage: byte-bounded memory LRU, LMDB disk tier, tiered cache with promotion.
@@ -69,16 +76,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
+        // Admin listener: /healthz /readyz /stats /metrics /purge and the dashboard; admin HTTP client for the CLI.
+        .target(
+            name: "TernAdmin",
+            dependencies: [
+                "TernCore", "TernConfig", nioCore, nioHTTP1, nioPosix, nioConcurrency,
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Wiring: configuration → running listeners, signals, graceful shutdown.
         .target(
             name: "TernServer",
-            dependencies: ["TernCore", "TernConfig", "TernProxy", "TernStorage", nioCore, nioPosix, logging],
+            dependencies: ["TernCore", "TernConfig", "TernProxy", "TernStorage", "TernAdmin", "TernPolicy", nioCore, nioPosix, logging],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "tern",
             dependencies: [
-                "TernServer", "TernProxy", "TernConfig", "TernCore",
+                "TernServer", "TernProxy", "TernConfig", "TernCore", "TernAdmin", nioPosix,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -94,6 +110,17 @@ let package = Package(
         .testTarget(name: "TernBalancerTests", dependencies: ["TernBalancer", nioCore]),
         .testTarget(name: "TernPolicyTests", dependencies: ["TernPolicy", nioCore, nioHTTP1]),
         .testTarget(name: "TernFileOriginTests", dependencies: ["TernFileOrigin", "TernPolicy", nioCore, nioHTTP1]),
+        .testTarget(
+            name: "TernAdminTests",
+            dependencies: ["TernAdmin", "TernConfig", "TernCore", nioCore, nioPosix],
+            exclude: ["prometheus_parse.py"]
+        ),
+        .testTarget(name: "TernLimitsTests", dependencies: ["TernLimits", "TernCore", nioCore]),
+        .testTarget(
+            name: "TernWAFTests",
+            dependencies: ["TernWAF", nioCore, nioPosix, .product(name: "Yams", package: "Yams")],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(name: "TernStorageTests", dependencies: ["TernStorage", "CLMDB", nioCore, nioHTTP1, nioPosix]),
         .testTarget(
             name: "TernIntegrationTests",

@@ -46,6 +46,12 @@ public struct CacheConfig: Sendable, Equatable {
     /// fetch on their own for this long (key `hit_for_miss`, default 30s; `0` turns it off; at most 1h when read
     /// from YAML).
     public var hitForMiss: Duration
+    /// Origin response headers whose values are the object's tags (surrogate keys) for purge by tag, lower-cased
+    /// (key `tag_headers`, default `[surrogate-key, cache-tag]`; values are space or comma separated).
+    public var tagHeaders: [String]
+    /// Whether the ``tagHeaders`` are removed from responses sent to clients (key `strip_tag_headers`,
+    /// default `true`).
+    public var stripTagHeaders: Bool
 
     /// The default memory tier capacity, 256MiB.
     public static let defaultMemory = ByteCount.mebibytes(256)
@@ -59,6 +65,8 @@ public struct CacheConfig: Sendable, Equatable {
     public static let defaultMaxWaiters = 10_000
     /// The default `hit_for_miss`, 30s.
     public static let defaultHitForMiss = Duration.seconds(30)
+    /// The default `tag_headers`: `surrogate-key` and `cache-tag`.
+    public static let defaultTagHeaders = ["surrogate-key", "cache-tag"]
 
     /// The `memory_max_object` used when it is not given: 8MiB, lowered to `memory` (when > 0) and `maxObjectSize`.
     public static func defaultMemoryMaxObjectSize(memory: ByteCount, maxObjectSize: ByteCount) -> ByteCount {
@@ -79,7 +87,9 @@ public struct CacheConfig: Sendable, Equatable {
         heuristicMaxTTL: Duration = .seconds(86_400),
         lockTimeout: Duration = CacheConfig.defaultLockTimeout,
         maxWaiters: Int = CacheConfig.defaultMaxWaiters,
-        hitForMiss: Duration = CacheConfig.defaultHitForMiss
+        hitForMiss: Duration = CacheConfig.defaultHitForMiss,
+        tagHeaders: [String] = CacheConfig.defaultTagHeaders,
+        stripTagHeaders: Bool = true
     ) {
         self.enabled = enabled
         self.memory = memory
@@ -92,6 +102,8 @@ public struct CacheConfig: Sendable, Equatable {
         self.lockTimeout = lockTimeout
         self.maxWaiters = maxWaiters
         self.hitForMiss = hitForMiss
+        self.tagHeaders = tagHeaders
+        self.stripTagHeaders = stripTagHeaders
     }
 
     /// Caching on, 256MiB in memory, no disk tier; coalescing waits up to 10s, at most 10000 waiters per object,

@@ -5,7 +5,7 @@ extension ConfigDecoder {
     static let cacheKeys = [
         "enabled", "memory", "memory_max_object", "max_object_size", "disk", "admission", "heuristic_fraction",
         "heuristic_max_ttl", "lock_timeout", "max_waiters", "hit_for_miss",
-    ]
+    ] + cacheTagKeys
     /// Request-coalescing keys: valid in the top-level `cache` only, so a route's `cache` explains where they go.
     static let coalescingKeys = ["lock_timeout", "max_waiters", "hit_for_miss"]
     static let coalescingKeysOnARoute: [String: (message: String, hint: String?)] = Dictionary(
@@ -111,6 +111,7 @@ extension ConfigDecoder {
         {
             cache.hitForMiss = value
         }
+        self.decodeCacheTags(fields, into: &cache)
         if cache.enabled, cache.memory.bytes == 0, fields["disk"] == nil, let e = fields["memory"] {
             self.report(
                 e.value.mark,

@@ -11,6 +11,7 @@ extension ConfigDecoder.Entry {
 extension ConfigDecoder {
     static let topLevelKeys = [
         "listeners", "origins", "routes", "cache", "limits", "proxy", "logging", "workers", "shutdown_timeout",
+        "admin",
     ]
 
     /// Decodes the document root into a configuration (best effort; check ``errors`` afterwards).
@@ -75,6 +76,9 @@ extension ConfigDecoder {
         }
         if let entry = fields["shutdown_timeout"], let value = self.duration(entry, positive: false) {
             config.shutdownTimeout = value
+        }
+        if let entry = fields["admin"] {
+            config.admin = self.decodeAdmin(entry, listeners: config.listeners)
         }
         return config
     }

@@ -16,17 +16,20 @@ extension TernConfiguration {
     /// - `cacheDir`: directory of the disk tier (`--cache-dir`); without it the cache is memory only. A relative
     ///   directory is resolved against the working directory.
     /// - `disk`: disk tier size (`--disk`, default 4GiB); needs `--cache-dir`.
+    /// - `admin`: address of the admin listener (`--admin 127.0.0.1:9090`); the bearer token comes from the
+    ///   environment variable `TERN_ADMIN_TOKEN`, clients from loopback only. Without it there is no admin listener.
     ///
     /// Errors use file `<command line>`, line 0 and as column the argument's position: 1 for `listen`,
-    /// then 2, 3, … for each origin in order, then each route, then `--memory`, `--cache-dir` and `--disk`
-    /// (in that order, one column each whether given or not).
+    /// then 2, 3, … for each origin in order, then each route, then `--memory`, `--cache-dir`, `--disk` and
+    /// `--admin` (in that order, one column each whether given or not).
     public static func quick(
         listen: String,
         origins: [String],
         routes: [String],
         memory: String? = nil,
         cacheDir: String? = nil,
-        disk: String? = nil
+        disk: String? = nil,
+        admin: String? = nil
     ) throws(ConfigErrors) -> TernConfiguration {
         var errors: [ConfigError] = []
         func fail(_ column: Int, _ message: String, _ hint: String? = nil) {
@@ -134,10 +137,28 @@ extension TernConfiguration {
             cache.enabled = false
         }
 
+        var adminConfig: AdminConfig?
+        if let admin {
+            let column = diskColumn + 1
+            if let address = HostPort.parse(admin) {
+                if address.port != 0, listeners.contains(where: { $0.address == address }) {
+                    fail(column, "--admin: \(address) is also the --listen address",
+                         "the admin listener needs its own port, e.g. --admin 127.0.0.1:9090")
+                } else {
+                    adminConfig = AdminConfig(listen: address)
+                }
+            } else {
+                let (message, hint) = ConfigDecoder.explainBadAddress(admin)
+                fail(column, "--admin: \(message)", hint)
+            }
+        }
+
         if !errors.isEmpty {
             throw ConfigErrors(errors: errors)
         }
-        return TernConfiguration(listeners: listeners, origins: pools, routes: routeConfigs, cache: cache)
+        return TernConfiguration(
+            listeners: listeners, origins: pools, routes: routeConfigs, cache: cache, admin: adminConfig
+        )
     }
 
     /// Parses a size flag such as `--memory 256MiB`, reporting a problem against `flag` at `column`.

@@ -23,6 +23,8 @@ public struct TernConfiguration: Sendable, Equatable {
     public var shutdownTimeout: Duration
     /// The response cache (key `cache`; absent means on, 256MiB in memory, no disk).
     public var cache: CacheConfig
+    /// The admin listener (key `admin`); `nil` (absent) means none.
+    public var admin: AdminConfig?
 
     /// Creates a configuration; values are taken as given (no validation).
     public init(
@@ -34,7 +36,8 @@ public struct TernConfiguration: Sendable, Equatable {
         logging: LoggingConfig = .default,
         workers: Int? = nil,
         shutdownTimeout: Duration = .seconds(30),
-        cache: CacheConfig = .default
+        cache: CacheConfig = .default,
+        admin: AdminConfig? = nil
     ) {
         self.listeners = listeners
         self.origins = origins
@@ -45,6 +48,7 @@ public struct TernConfiguration: Sendable, Equatable {
         self.workers = workers
         self.shutdownTimeout = shutdownTimeout
         self.cache = cache
+        self.admin = admin
     }
 
     /// The origin pool called `name`, if any.

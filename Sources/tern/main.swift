@@ -14,7 +14,7 @@ struct Tern: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tern",
         abstract: "Tern: a caching-first HTTP edge accelerator.",
-        subcommands: [Serve.self, CheckConfig.self],
+        subcommands: [Serve.self, CheckConfig.self, Purge.self, Stats.self],
         defaultSubcommand: nil
     )
 }
@@ -50,6 +50,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Quick mode: disk-tier size limit (default 4GiB; needs --cache-dir).")
     var disk: String?
 
+    @Option(help: "Quick mode: admin listener host:port (token from TERN_ADMIN_TOKEN).")
+    var admin: String?
+
     @Option(help: "Event-loop threads (default: one per core).")
     var workers: Int?
 
@@ -60,8 +63,8 @@ struct Serve: ParsableCommand {
     var logLevel: String?
 
     func validate() throws {
-        if self.config != nil && (!self.origin.isEmpty || !self.route.isEmpty || self.memory != nil || self.cacheDir != nil || self.disk != nil) {
-            throw ValidationError("--config cannot be combined with the quick-mode flags --origin, --route, --memory, --cache-dir, --disk.")
+        if self.config != nil && (!self.origin.isEmpty || !self.route.isEmpty || self.memory != nil || self.cacheDir != nil || self.disk != nil || self.admin != nil) {
+            throw ValidationError("--config cannot be combined with the quick-mode flags --origin, --route, --memory, --cache-dir, --disk, --admin.")
         }
         if self.config == nil && self.origin.isEmpty && self.route.isEmpty {
             throw ValidationError("Give --config FILE, or quick mode with at least one --origin URL or --route /prefix=URL.")
@@ -79,7 +82,7 @@ struct Serve: ParsableCommand {
             } else {
                 configuration = try TernConfiguration.quick(
                     listen: self.listen, origins: self.origin, routes: self.route,
-                    memory: self.memory, cacheDir: self.cacheDir, disk: self.disk
+                    memory: self.memory, cacheDir: self.cacheDir, disk: self.disk, admin: self.admin
                 )
             }
         } catch {
@@ -167,4 +170,14 @@ func printError(_ message: String) {
     _ = text.withCString { write(STDERR_FILENO, $0, strlen($0)) }
 }
 
-Tern.main()
+// Usage errors exit 2 (like check-config's invalid files), not ArgumentParser's 64.
+do {
+    var command = try Tern.parseAsRoot()
+    try command.run()
+} catch {
+    if Tern.exitCode(for: error) == .validationFailure {
+        printError(Tern.fullMessage(for: error))
+        exit(2)
+    }
+    Tern.exit(withError: error)
+}
