@@ -57,6 +57,12 @@ let package = Package(
         .systemLibrary(name: "CModSecurity", pkgConfig: "modsecurity", providers: [.apt(["libmodsecurity-dev"])]),
         // The WAF: libmodsecurity3 transactions on a dedicated thread pool, OWASP CRS rule sets.
         .target(name: "TernWAF", dependencies: ["CModSecurity", nioCore, nioPosix, nioConcurrency], swiftSettings: swiftSettings),
+        // libbrotlienc + libbrotlidec through pkg-config (Debian: libbrotli-dev).
+        .systemLibrary(name: "CBrotli", pkgConfig: "libbrotlienc", providers: [.apt(["libbrotli-dev"])]),
+        // zlib through pkg-config (Debian: zlib1g-dev), for gzip (RFC 1952).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Content codings: one-shot and streaming gzip/br encode and decode (I/O-free).
+        .target(name: "TernCompression", dependencies: ["TernPolicy", "CBrotli", "CZlib", nioCore], swiftSettings: swiftSettings),
         // liblmdb through pkg-config (Debian: liblmdb-dev).
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
         // Cache storage: byte-bounded memory LRU, LMDB disk tier, tiered cache with promotion.
@@ -71,7 +77,7 @@ let package = Package(
         .target(
             name: "TernProxy",
             dependencies: [
-                "TernCore", "TernConfig", "TernBalancer", "TernPolicy", "TernFileOrigin", "TernStorage",
+                "TernCore", "TernConfig", "TernBalancer", "TernPolicy", "TernFileOrigin", "TernStorage", "TernAdmin",
                 nioCore, nioHTTP1, nioPosix, nioConcurrency, atomics, logging,
             ],
             swiftSettings: swiftSettings + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
@@ -88,7 +94,7 @@ let package = Package(
         // Wiring: configuration → running listeners, signals, graceful shutdown.
         .target(
             name: "TernServer",
-            dependencies: ["TernCore", "TernConfig", "TernProxy", "TernStorage", "TernAdmin", "TernPolicy", nioCore, nioPosix, logging],
+            dependencies: ["TernCore", "TernConfig", "TernProxy", "TernStorage", "TernAdmin", "TernPolicy", nioCore, nioPosix, atomics, logging],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -115,6 +121,7 @@ let package = Package(
             dependencies: ["TernAdmin", "TernConfig", "TernCore", nioCore, nioPosix],
             exclude: ["prometheus_parse.py"]
         ),
+        .testTarget(name: "TernCompressionTests", dependencies: ["TernCompression", "TernPolicy", nioCore]),
         .testTarget(name: "TernLimitsTests", dependencies: ["TernLimits", "TernCore", nioCore]),
         .testTarget(
             name: "TernWAFTests",

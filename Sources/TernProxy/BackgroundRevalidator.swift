@@ -20,6 +20,7 @@ final class BackgroundRevalidator: UpstreamConnectionRequester, UpstreamDelegate
     private var requestMillis: Int64 = 0
     private var timeout: Scheduled<Void>?
     private var done = false
+    private var generation: UInt64 = 0
 
     private init(loop: LoopContext, poolIndex: Int, entry: CacheEntry, request: HTTPRequestHead, route: RouteCacheRuntime) {
         self.loop = loop
@@ -77,6 +78,7 @@ final class BackgroundRevalidator: UpstreamConnectionRequester, UpstreamDelegate
         }
         if !member.url.basePath.isEmpty { uri = member.url.basePath + uri }
         self.requestMillis = ProxyHandler.unixMillis()
+        self.generation = self.loop.runtime.cache?.purgeGeneration ?? 0
         connection.handler.write(.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: headers)))
         connection.handler.write(.end(nil))
         connection.handler.flush()
@@ -102,8 +104,8 @@ final class BackgroundRevalidator: UpstreamConnectionRequester, UpstreamDelegate
                 self.connection = nil
                 connection.pool.release(connection, reusable: self.upstreamKeepAlive)
             }
-            if let entry = self.fill?.finish(allocator: ByteBufferAllocator()) {
-                self.loop.runtime.cache?.store(entry)
+            if let entry = self.fill?.finish(allocator: ByteBufferAllocator()),
+               self.loop.runtime.cache?.store(entry, startedAtGeneration: self.generation) ?? false {
                 self.loop.runtime.stats.cacheStored.wrappingIncrement(ordering: .relaxed)
             }
             self.member?.recordRequest(success: true, now: .now())
@@ -123,7 +125,7 @@ final class BackgroundRevalidator: UpstreamConnectionRequester, UpstreamDelegate
             guard CachePolicy.notModifiedSelects(head.headers, stored: stored) else { return }
             let merged = CachePolicy.merge(notModified: head.headers, into: stored, requestTime: self.requestMillis, responseTime: now, options: self.route.policy)
             var meta = self.entry.meta
-            meta.headers = CacheFill.storedHeaders(merged.headers, hide: self.loop.runtime.hideResponseHeaders, options: self.route.policy)
+            meta.headers = CacheFill.storedHeaders(merged.headers, hide: self.loop.runtime.storedHeaderHide, options: self.route.policy)
             meta.requestTime = merged.requestTime
             meta.responseTime = merged.responseTime
             meta.softPurged = false
@@ -139,9 +141,9 @@ final class BackgroundRevalidator: UpstreamConnectionRequester, UpstreamDelegate
                 primaryKey: self.entry.meta.primaryKey,
                 variantKey: CacheVary.variantKey(fields: fields, request: self.request.headers),
                 status: status,
-                headers: CacheFill.storedHeaders(head.headers, hide: self.loop.runtime.hideResponseHeaders, options: self.route.policy),
+                headers: CacheFill.storedHeaders(head.headers, hide: self.loop.runtime.storedHeaderHide, options: self.route.policy),
                 requestTime: self.requestMillis, responseTime: now,
-                bodyLength: 0, tags: [], softPurged: false, lastAccess: now
+                bodyLength: 0, tags: self.loop.runtime.surrogateKeys(head.headers), softPurged: false, lastAccess: now
             )
             let expected = head.headers.first(name: "content-length").flatMap { Int64($0) }
             self.fill = CacheFill(meta: meta, limit: self.route.policy.maxObjectSize, expectedLength: expected)

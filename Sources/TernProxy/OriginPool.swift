@@ -24,8 +24,24 @@ public final class OriginMember: Sendable {
     private let health: NIOLockedValueBox<MemberHealth>
 
     /// Counters for the stats surface.
-    let requestsTotal = ManagedAtomic<Int>(0)
-    let failuresTotal = ManagedAtomic<Int>(0)
+    public let requestsTotal = ManagedAtomic<Int>(0)
+    public let failuresTotal = ManagedAtomic<Int>(0)
+    /// Upstream connections open or opening to this member, over all event loops.
+    public let openConnections = ManagedAtomic<Int>(0)
+    /// Recent time-to-response-head samples (µs), for p50/p99 on the stats surface.
+    private let latencies = NIOLockedValueBox(LatencyRing())
+
+    func recordLatency(micros: Int64) {
+        self.latencies.withLockedValue { $0.add(micros) }
+    }
+
+    /// (p50, p99) of recent samples in milliseconds, or zeros without samples.
+    public var latencyPercentilesMillis: (p50: Double, p99: Double) {
+        let samples = self.latencies.withLockedValue { $0.samples }.sorted()
+        guard !samples.isEmpty else { return (0, 0) }
+        func at(_ q: Double) -> Double { Double(samples[min(samples.count - 1, Int(Double(samples.count) * q))]) / 1000 }
+        return (at(0.5), at(0.99))
+    }
 
     init(index: Int, config: MemberConfig, address: SocketAddress, health: HealthConfiguration) {
         self.index = index
@@ -43,6 +59,9 @@ public final class OriginMember: Sendable {
     func isAvailable(now: NIODeadline) -> Bool {
         self.probeHealthy.load(ordering: .relaxed) && now.uptimeNanoseconds >= self.ejectedUntilNanos.load(ordering: .relaxed)
     }
+
+    /// Availability as the stats surface and readiness report it.
+    public func isAvailableForStats(now: NIODeadline) -> Bool { self.isAvailable(now: now) }
 
     /// Records an active probe's outcome; returns the transition for logging.
     @discardableResult
@@ -77,6 +96,21 @@ public final class OriginMember: Sendable {
 
     /// A snapshot for logs and the stats surface.
     public var healthSnapshot: MemberHealth { self.health.withLockedValue { $0 } }
+}
+
+/// The last 1,024 latency samples of one member.
+struct LatencyRing {
+    private(set) var samples: [Int64] = []
+    private var next = 0
+
+    mutating func add(_ value: Int64) {
+        if self.samples.count < 1024 {
+            self.samples.append(value)
+        } else {
+            self.samples[self.next] = value
+            self.next = (self.next + 1) % 1024
+        }
+    }
 }
 
 /// A named pool of HTTP origin servers and its policy, shared by every event loop.

@@ -41,6 +41,9 @@ struct CacheExchange {
     var waitingOn: (fill: InFlightFill, box: FillWaiterBox)?
     /// The key the lock was taken on (the primary key, or primary + variant after a Vary mismatch).
     var lockKey: String = ""
+    /// The storage purge generation when the request went upstream: a purge after it that matches
+    /// the object keeps this fill from storing (no resurrection of purged content).
+    var fillGeneration: UInt64 = 0
 }
 
 extension ProxyHandler {
@@ -151,6 +154,7 @@ extension ProxyHandler {
     /// stored), `HEAD` becomes `GET`, and a revalidation carries the stored validators.
     func editUpstreamHeadForCache(_ head: inout HTTPRequestHead) {
         guard let exchange = self.cache else { return }
+        self.cache?.fillGeneration = self.runtime.cache?.purgeGeneration ?? 0
         switch exchange.mode {
         case .bypass:
             return
@@ -323,9 +327,13 @@ extension ProxyHandler {
         "tern-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
     }
 
-    /// `Cache-Status`, `Via`, and no `CDN-Cache-Control` downstream (RFC 9213 §2.1).
+    /// `Cache-Status`, `Via`, and no `CDN-Cache-Control` downstream (RFC 9213 §2.1); surrogate-key
+    /// fields are removed too unless configured otherwise.
     func addCacheHeaders(_ headers: inout HTTPHeaders, request: HTTPRequestHead) {
         headers.remove(name: "cdn-cache-control")
+        if self.runtime.configuration.cache.stripTagHeaders {
+            for name in self.runtime.configuration.cache.tagHeaders where headers.contains(name: name) { headers.remove(name: name) }
+        }
         if let status = self.cache?.status {
             headers.replaceOrAdd(name: "Cache-Status", value: status.headerValue)
         }
@@ -357,7 +365,7 @@ extension ProxyHandler {
             guard CachePolicy.notModifiedSelects(head.headers, stored: stored) else { break }
             let merged = CachePolicy.merge(notModified: head.headers, into: stored, requestTime: requestTime, responseTime: nowMillis, options: exchange.route.policy)
             var meta = entry.meta
-            meta.headers = CacheFill.storedHeaders(merged.headers, hide: self.runtime.hideResponseHeaders, options: exchange.route.policy)
+            meta.headers = CacheFill.storedHeaders(merged.headers, hide: self.runtime.storedHeaderHide, options: exchange.route.policy)
             meta.requestTime = merged.requestTime
             meta.responseTime = merged.responseTime
             meta.softPurged = false
@@ -388,13 +396,13 @@ extension ProxyHandler {
         let decision = CachePolicy.storability(method: .GET, requestHeaders: request.headers, status: status, responseHeaders: head.headers, options: exchange.route.policy)
         switch decision {
         case .store:
-            let storedHeaders = CacheFill.storedHeaders(head.headers, hide: self.runtime.hideResponseHeaders, options: exchange.route.policy)
+            let storedHeaders = CacheFill.storedHeaders(head.headers, hide: self.runtime.storedHeaderHide, options: exchange.route.policy)
             let fields = CacheVary.fields(head.headers) ?? []
             let meta = CacheEntryMeta(
                 primaryKey: exchange.primaryKey,
                 variantKey: CacheVary.variantKey(fields: fields, request: request.headers),
                 status: status, headers: storedHeaders, requestTime: requestTime, responseTime: nowMillis,
-                bodyLength: 0, tags: [], softPurged: false, lastAccess: nowMillis
+                bodyLength: 0, tags: self.runtime.surrogateKeys(head.headers), softPurged: false, lastAccess: nowMillis
             )
             let expected = head.headers.first(name: "content-length").flatMap { Int64($0) }
             exchange.fill = CacheFill(meta: meta, limit: exchange.route.policy.maxObjectSize, expectedLength: expected)
@@ -497,8 +505,11 @@ extension ProxyHandler {
         guard let exchange = self.cache else { return false }
         if let fill = exchange.fill {
             if let entry = fill.finish(allocator: ByteBufferAllocator()) {
-                self.runtime.cache?.store(entry)
-                self.runtime.stats.cacheStored.wrappingIncrement(ordering: .relaxed)
+                if self.runtime.cache?.store(entry, startedAtGeneration: exchange.fillGeneration) ?? false {
+                    self.runtime.stats.cacheStored.wrappingIncrement(ordering: .relaxed)
+                } else {
+                    self.cache?.status.stored = false  // purged while in flight: not stored
+                }
                 self.releaseCacheLock(.end)
             } else {
                 self.cache?.status.stored = false

@@ -3,6 +3,8 @@ import NIOHTTP1
 import NIOPosix
 import TernConfig
 import TernFileOrigin
+import TernAdmin
+import TernCore
 import TernPolicy
 
 /// Sent down a connection's pipeline when the server starts draining: finish the current
@@ -343,6 +345,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             return self.respondLocally(.badRequest, "Bad request target\n", closing: self.requestHasBody)
         }
         let host = target.host ?? hostValue
+        if head.method == .PURGE, let purgeMethod = self.runtime.configuration.admin?.purgeMethod, purgeMethod.enabled {
+            return self.purgeFromDataListener(target: target, host: host ?? "", allow: purgeMethod.allow)
+        }
         guard let routeIndex = self.runtime.routeTable.match(host: host, path: target.path) else {
             return self.respondLater(.notFound, "No route for this request\n")
         }
@@ -415,6 +420,39 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         case .idle, .finishing, .fromFill:
             break
         }
+    }
+
+    /// `PURGE /path` on the data listener (the convention of several caches): a hard purge of
+    /// that URL's every variant, for clients in `admin.purge_method.allow`; others get 403.
+    func purgeFromDataListener(target: RequestTarget, host: String, allow: [IPAddressRange]) {
+        guard let ip = IPAddress(self.peerAddress), allow.contains(where: { $0.contains(ip) }) else {
+            return self.respondLater(.forbidden, "PURGE is not allowed from this address\n")
+        }
+        guard let purger = self.runtime.purger else {
+            return self.respondLater(.notFound, "Caching is off\n")
+        }
+        self.phase = .finishing
+        self.pauseClientReads()
+        let url = "http://\(host)\(target.path)\(target.query.map { "?\($0)" } ?? "")"
+        let exchange = self.exchangeID
+        purger.purge(PurgeRequest(urls: [url]), on: self.context.eventLoop)
+            .assumeIsolatedUnsafeUnchecked()
+            .whenComplete { result in
+                guard exchange == self.exchangeID else { return }
+                self.phase = .idle
+                let body: String
+                switch result {
+                case .success(let purged):
+                    body = "{\"matched\":\(purged.matched),\"purged\":\(purged.purged),\"soft\":false,\"dryRun\":false}\n"
+                    self.phase = .localDeferred(purged.purged > 0 ? .ok : .notFound, body, ["Content-Type": "application/json"])
+                case .failure:
+                    self.phase = .localDeferred(.internalServerError, "Purge failed\n", [:])
+                }
+                self.resumeClientReads()
+                if self.requestEnded, case .localDeferred(let status, let body, let headers) = self.phase {
+                    self.sendLocalResponse(status, body, extraHeaders: headers)
+                }
+            }
     }
 
     // MARK: Forwarding
@@ -534,6 +572,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         case .head(let head):
             self.receivedUpstreamHead(head)
         case .body(let buffer):
+            self.runtime.stats.bytesFromOrigins.wrappingIncrement(by: buffer.readableBytes, ordering: .relaxed)
             if self.cache != nil {
                 self.cacheReceivedUpstreamBody(buffer)
             } else {
@@ -549,7 +588,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         let now = NIODeadline.now()
         self.upstreamKeepAlive = head.isKeepAlive
         if let start = self.upstreamStart {
-            self.upstreamMicros = Int64((now - start).nanoseconds / 1000)
+            let micros = Int64((now - start).nanoseconds / 1000)
+            self.upstreamMicros = micros
+            self.member?.recordLatency(micros: micros)
         }
         let idle = self.runtime.pools[self.poolIndex].config.timeouts.idle
         self.upstreamTimer.deadline = now + TimeAmount(idle)
@@ -774,7 +815,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         self.responseStarted = true
         self.responseStatus = Int(status.code)
         var headers = extraHeaders
-        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        if !headers.contains(name: "content-type") { headers.add(name: "Content-Type", value: "text/plain; charset=utf-8") }
         headers.add(name: "Content-Length", value: String(body.utf8.count))
         headers.add(name: "Cache-Control", value: "no-store")
         self.writeResponseHead(status: status, headers: headers, request: request)
@@ -843,6 +884,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     }
 
     func logExchange() {
+        self.runtime.stats.bytesServed.wrappingIncrement(by: self.responseBytes, ordering: .relaxed)
+        if self.cache?.status.hit ?? false {
+            self.runtime.stats.bytesServedFromCache.wrappingIncrement(by: self.responseBytes, ordering: .relaxed)
+        }
         guard let sink = self.runtime.accessLog, let request = self.requestHead else { return }
         let micros = Int64((NIODeadline.now() - self.exchangeStart).nanoseconds / 1000)
         sink.log(AccessLogRecord(

@@ -6,6 +6,7 @@ import TernConfig
 import TernCore
 import TernFileOrigin
 import TernPolicy
+import NIOHTTP1
 import TernStorage
 
 /// Where a route sends its requests.
@@ -38,6 +39,10 @@ public final class ProxyStats: Sendable {
     public let cacheLockTimeouts = ManagedAtomic<Int>(0)
     public let cacheHitForMiss = ManagedAtomic<Int>(0)
     public let cacheHitForMissForwarded = ManagedAtomic<Int>(0)
+    public let bytesServed = ManagedAtomic<Int>(0)
+    public let bytesServedFromCache = ManagedAtomic<Int>(0)
+    public let bytesFromOrigins = ManagedAtomic<Int>(0)
+    public let startedAt = NIODeadline.now()
 }
 
 /// A caching route's policy inputs, derived once from configuration.
@@ -89,12 +94,15 @@ public final class ProxyRuntime: Sendable {
     let routeCache: [RouteCacheRuntime?]
     /// The cache lock table (request coalescing), when caching is on.
     let fills: FillTable?
+    /// Purges (admin API, PURGE method), when caching is on.
+    public let purger: CachePurger?
 
     public init(configuration: TernConfiguration, fileIO: NonBlockingFileIO, accessLog: AccessLogSink?, cache: TieredCache?) throws {
         self.configuration = configuration
         self.fileIO = fileIO
         self.accessLog = accessLog
         self.cache = cache
+        self.purger = cache.map { CachePurger(cache: $0) }
         self.fills = cache == nil ? nil : FillTable(
             maxWaiters: configuration.cache.maxWaiters,
             hitForMiss: TimeAmount.nanoseconds(Int64(configuration.cache.hitForMiss.components.seconds) * 1_000_000_000
@@ -140,6 +148,26 @@ public final class ProxyRuntime: Sendable {
         self.fileOrigins = fileOrigins
         self.trustedProxies = configuration.proxy.trustedProxies
         self.hideResponseHeaders = configuration.proxy.hideResponseHeaders
+    }
+
+    /// Fields never stored with an object: the hidden ones, plus the surrogate-key fields when
+    /// they are stripped from responses (their values live in the entry's tags).
+    var storedHeaderHide: [String] {
+        self.configuration.cache.stripTagHeaders ? self.hideResponseHeaders + self.configuration.cache.tagHeaders : self.hideResponseHeaders
+    }
+
+    /// Surrogate keys (cache tags) of a response: the configured fields' values, split on spaces
+    /// and commas, deduplicated in order.
+    func surrogateKeys(_ headers: HTTPHeaders) -> [String] {
+        var tags: [String] = []
+        for name in self.configuration.cache.tagHeaders {
+            for value in headers[name] {
+                for tag in value.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }) where !tags.contains(String(tag)) {
+                    tags.append(String(tag))
+                }
+            }
+        }
+        return tags
     }
 
     /// Whether `address` (text form) is inside a configured trusted-proxy range.

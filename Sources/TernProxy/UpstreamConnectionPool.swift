@@ -22,7 +22,9 @@ final class UpstreamConnectionPool {
     private let idleTimeout: TimeAmount
 
     private var idle: [UpstreamConnection] = []
-    private var total = 0
+    private var total = 0 {
+        didSet { self.member.openConnections.wrappingIncrement(by: self.total - oldValue, ordering: .relaxed) }
+    }
     private var waiters = CircularBuffer<any UpstreamConnectionRequester>()
     private lazy var idleReaper = LazyTimer(eventLoop: self.eventLoop) { [weak self] in self?.reapIdle() }
 

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import TernConfig
+import TernAdmin
 import TernProxy
 import TernStorage
 
@@ -21,6 +22,8 @@ public final class TernServer: Sendable {
     private let logger: Logger
     /// The tiered cache (`nil` when caching is off).
     public let cache: TieredCache?
+    /// The admin listener, when configured.
+    public let admin: AdminServer?
 
     /// Starts listening; throws with a readable reason when a listener can't bind or an origin
     /// can't be set up (nothing is left running in that case).
@@ -42,7 +45,20 @@ public final class TernServer: Sendable {
                 accessLog: accessLog,
                 cache: cache
             )
-            self.proxy = try ProxyServer(runtime: runtime, group: self.group, logger: logger)
+            let proxy = try ProxyServer(runtime: runtime, group: self.group, logger: logger)
+            self.proxy = proxy
+            if let adminConfig = configuration.admin {
+                let backend = TernAdminBackend(proxy: proxy, cache: cache, configuration: configuration, eventLoop: self.group.next())
+                do {
+                    self.admin = try AdminServer(configuration: adminConfig, backend: backend, group: self.group)
+                } catch {
+                    proxy.shutdown(timeout: .zero)
+                    throw error
+                }
+                logger.info("admin listener", metadata: ["address": "\(adminConfig.listen)"])
+            } else {
+                self.admin = nil
+            }
         } catch {
             cache?.close()
             try? self.group.syncShutdownGracefully()
@@ -73,6 +89,7 @@ public final class TernServer: Sendable {
     /// Drains and stops everything (stop accepting, finish in-flight requests up to the
     /// configured `shutdown_timeout`, close the rest).
     public func shutdown() {
+        try? self.admin?.shutdown().wait()
         self.proxy.shutdown(timeout: TimeAmount(self.configuration.shutdownTimeout))
         self.cache?.close()
         try? self.group.syncShutdownGracefully()

@@ -1,0 +1,111 @@
+import Atomics
+import NIOCore
+import NIOPosix
+import TernAdmin
+import TernConfig
+import TernProxy
+import TernStorage
+
+/// The data plane seen from the admin listener: counters, readiness and purges.
+final class TernAdminBackend: AdminBackend {
+    private let proxy: ProxyServer
+    private let cache: TieredCache?
+    private let configuration: TernConfiguration
+    private let eventLoop: any EventLoop
+
+    init(proxy: ProxyServer, cache: TieredCache?, configuration: TernConfiguration, eventLoop: any EventLoop) {
+        self.proxy = proxy
+        self.cache = cache
+        self.configuration = configuration
+        self.eventLoop = eventLoop
+    }
+
+    func statsSnapshot() -> StatsSnapshot {
+        let runtime = self.proxy.runtime
+        let stats = runtime.stats
+        func load(_ counter: ManagedAtomic<Int>) -> Int { counter.load(ordering: .relaxed) }
+        let hits = load(stats.cacheHits)
+        let diskHits = load(stats.cacheDiskHits)
+        var tiers: [TierStats] = []
+        if let cache = self.cache {
+            tiers.append(TierStats(name: "memory", objects: cache.memory.count, bytes: Int(cache.memory.bytesUsed),
+                                   limitBytes: Int(cache.memory.limit), evictions: cache.memory.evictions))
+            if let disk = cache.disk {
+                tiers.append(TierStats(name: "disk", objects: disk.count, bytes: Int(disk.bytesUsed),
+                                       limitBytes: Int(disk.configuration.limit), evictions: disk.evictions))
+            }
+        }
+        let now = NIODeadline.now()
+        let origins = runtime.pools.flatMap { pool in
+            pool.members.map { member -> OriginMemberStats in
+                let health = member.healthSnapshot
+                let state: OriginMemberStats.Health
+                if health.probeState == .unhealthy {
+                    state = .unhealthy
+                } else if let until = health.ejectedUntil, until > now {
+                    state = .ejected
+                } else {
+                    state = .healthy
+                }
+                let latency = member.latencyPercentilesMillis
+                return OriginMemberStats(
+                    pool: pool.name, url: member.url.description, health: state,
+                    latencyP50Ms: latency.p50, latencyP99Ms: latency.p99,
+                    errors: member.failuresTotal.load(ordering: .relaxed),
+                    openConnections: member.openConnections.load(ordering: .relaxed),
+                    requests: member.requestsTotal.load(ordering: .relaxed)
+                )
+            }
+        }
+        return StatsSnapshot(
+            uptimeSeconds: Double((now - stats.startedAt).nanoseconds) / 1e9,
+            requests: load(stats.requests),
+            cache: CacheCounters(
+                hitsMemory: hits - diskHits, hitsDisk: diskHits, misses: load(stats.cacheMisses),
+                staleServed: load(stats.cacheStaleServed),
+                revalidatedNotModified: load(stats.cacheRevalidated304),
+                revalidatedModified: max(0, load(stats.cacheRevalidations) - load(stats.cacheRevalidated304)),
+                coalesced: load(stats.cacheCoalesced), bypassed: load(stats.cacheBypass),
+                hitForMiss: load(stats.cacheHitForMiss), lockTimeouts: load(stats.cacheLockTimeouts)
+            ),
+            bytes: ByteCounters(
+                served: load(stats.bytesServed), servedFromCache: load(stats.bytesServedFromCache),
+                fetchedFromOrigins: load(stats.bytesFromOrigins)
+            ),
+            tiers: tiers,
+            purges: runtime.purger?.purgeCounters ?? PurgeCounters(),
+            origins: origins,
+            connections: ConnectionStats(
+                open: load(stats.connectionsOpen), accepted: load(stats.connectionsAccepted),
+                rejected: load(stats.connectionsRejected)
+            ),
+            recentPurges: runtime.purger?.recentPurges ?? []
+        )
+    }
+
+    func readiness() -> Readiness {
+        var checks = [Readiness.Check(name: "config", ok: true)]
+        let bound = self.proxy.boundAddresses.count
+        checks.append(Readiness.Check(
+            name: "listeners", ok: bound == self.configuration.listeners.count,
+            detail: "\(bound) of \(self.configuration.listeners.count) bound"
+        ))
+        if self.configuration.cache.enabled, self.configuration.cache.disk != nil {
+            checks.append(Readiness.Check(name: "disk_tier", ok: self.cache?.disk != nil))
+        }
+        let now = NIODeadline.now()
+        for pool in self.proxy.runtime.pools {
+            let healthy = pool.members.filter { $0.isAvailableForStats(now: now) }.count
+            checks.append(Readiness.Check(name: "pool:\(pool.name)", ok: healthy > 0, detail: "\(healthy) of \(pool.members.count) members available"))
+        }
+        return Readiness(checks: checks)
+    }
+
+    func purge(_ request: PurgeRequest) async -> PurgeResult {
+        guard let purger = self.proxy.runtime.purger else {
+            return PurgeResult(matched: 0, purged: 0, soft: request.soft, dryRun: request.dryRun)
+        }
+        return (try? await purger.purge(request, on: self.eventLoop).get())
+            ?? PurgeResult(matched: 0, purged: 0, soft: request.soft, dryRun: request.dryRun)
+    }
+}
