@@ -78,7 +78,7 @@ let package = Package(
             name: "TernProxy",
             dependencies: [
                 "TernCore", "TernConfig", "TernBalancer", "TernPolicy", "TernFileOrigin", "TernStorage", "TernAdmin",
-                nioCore, nioHTTP1, nioPosix, nioConcurrency, atomics, logging,
+                "TernCompression", nioCore, nioHTTP1, nioPosix, nioConcurrency, atomics, logging,
             ],
             swiftSettings: swiftSettings + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),

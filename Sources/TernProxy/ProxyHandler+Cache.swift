@@ -44,6 +44,8 @@ struct CacheExchange {
     /// The storage purge generation when the request went upstream: a purge after it that matches
     /// the object keeps this fill from storing (no resurrection of purged content).
     var fillGeneration: UInt64 = 0
+    /// Tern negotiates this object's content coding (responses carry `Vary: Accept-Encoding`).
+    var negotiated = false
 }
 
 extension ProxyHandler {
@@ -123,17 +125,24 @@ extension ProxyHandler {
             return self.fetchThroughCacheLock(key: exchange.primaryKey, target: target, expectContinue: expectContinue, now: now)
         }
         let stored = Self.storedResponse(entry)
+        // Tern negotiates the content coding of compressible objects itself: freshness is
+        // decided on the identity entry, the body served is the variant the client prefers.
+        var served = entry
+        if let compression = self.runtime.compression, let all = entries, compression.isCompressible(entry.meta) {
+            self.cache?.negotiated = true
+            served = compression.select(identity: entry, among: all, request: head.headers)
+        }
         var decision = CachePolicy.reuse(request: head.headers, method: head.method, stored: stored, now: nowMillis, options: exchange.route.policy)
         if entry.meta.softPurged, decision == .fresh || decision == .staleWhileRevalidate { decision = .revalidate }
         switch decision {
         case .fresh:
             self.runtime.stats.cacheHits.wrappingIncrement(ordering: .relaxed)
             if tier == "disk" { self.runtime.stats.cacheDiskHits.wrappingIncrement(ordering: .relaxed) }
-            self.serveFromCache(entry, stale: false, nowMillis: nowMillis)
+            self.serveFromCache(served, stale: false, nowMillis: nowMillis, timing: entry)
         case .staleWhileRevalidate:
             self.runtime.stats.cacheStaleServed.wrappingIncrement(ordering: .relaxed)
             self.cache?.status.detail = "stale-while-revalidate"
-            self.serveFromCache(entry, stale: true, nowMillis: nowMillis)
+            self.serveFromCache(served, stale: true, nowMillis: nowMillis, timing: entry)
             BackgroundRevalidator.start(loop: self.loop, poolIndex: self.poolIndex, entry: entry, request: head, route: exchange.route)
         case .revalidate:
             self.runtime.stats.cacheRevalidations.wrappingIncrement(ordering: .relaxed)
@@ -182,13 +191,13 @@ extension ProxyHandler {
 
     /// Answers from a stored entry: client conditionals (RFC 9110 §13) and ranges (§14) are
     /// evaluated against it; `Age` and `Cache-Status` are added.
-    func serveFromCache(_ entry: CacheEntry, stale: Bool, nowMillis: Int64) {
+    func serveFromCache(_ entry: CacheEntry, stale: Bool, nowMillis: Int64, timing: CacheEntry? = nil) {
         guard let request = self.requestHead, var exchange = self.cache else { return }
         if self.clientGone {
             self.finishResponse()
             return
         }
-        let freshness = CachePolicy.freshness(of: Self.storedResponse(entry), now: nowMillis, options: exchange.route.policy)
+        let freshness = CachePolicy.freshness(of: Self.storedResponse(timing ?? entry), now: nowMillis, options: exchange.route.policy)
         // RFC 9211: a hit was not forwarded; a revalidated response was (fwd=stale stays).
         if case .revalidate = exchange.mode {} else {
             exchange.status.hit = true
@@ -200,6 +209,7 @@ extension ProxyHandler {
         self.responseStarted = true
 
         var headers = self.hitHeaders(entry.meta.headers, age: CachePolicy.ageHeaderValue(freshness), bodyLength: entry.body.readableBytes, request: request)
+        if exchange.negotiated { CompressionCoordinator.addVary(&headers) }
 
         // Validators are parsed only when the client sent a conditional or a range.
         let (hasConditionals, hasRange) = Self.conditionalFields(request.headers)
@@ -435,6 +445,11 @@ extension ProxyHandler {
             }
         }
 
+        if let compression = self.runtime.compression, exchange.fill != nil,
+           compression.policy.shouldCompress(status: status, responseHeaders: head.headers, method: .GET) {
+            exchange.negotiated = true
+            CompressionCoordinator.addVary(&headers)
+        }
         self.cache = exchange
         self.applyClientView(status: status, responseHeaders: head.headers, request: request, headers: &headers)
         return false
@@ -505,8 +520,9 @@ extension ProxyHandler {
         guard let exchange = self.cache else { return false }
         if let fill = exchange.fill {
             if let entry = fill.finish(allocator: ByteBufferAllocator()) {
-                if self.runtime.cache?.store(entry, startedAtGeneration: exchange.fillGeneration) ?? false {
+                if let cache = self.runtime.cache, cache.store(entry, startedAtGeneration: exchange.fillGeneration) {
                     self.runtime.stats.cacheStored.wrappingIncrement(ordering: .relaxed)
+                    self.afterStore(entry, cache: cache, generation: exchange.fillGeneration)
                 } else {
                     self.cache?.status.stored = false  // purged while in flight: not stored
                 }
@@ -524,6 +540,16 @@ extension ProxyHandler {
             return true
         }
         return false
+    }
+
+    /// A new identity body replaces whatever encoded variants the old one had, and is encoded
+    /// in the background when compressible.
+    func afterStore(_ entry: CacheEntry, cache: TieredCache, generation: UInt64) {
+        guard let compression = self.runtime.compression else { return }
+        for coding in CompressionCoordinator.encodedCodings {
+            cache.removeVariant(primaryKey: entry.meta.primaryKey, variantKey: CompressionCoordinator.variantKey(identity: entry.meta.variantKey, coding: coding))
+        }
+        compression.compressAndStore(entry, cache: cache, generation: cache.purgeGeneration)
     }
 
     /// The origin failed before a response head: serve stale if RFC 5861 allows.

@@ -96,13 +96,20 @@ public final class ProxyRuntime: Sendable {
     let fills: FillTable?
     /// Purges (admin API, PURGE method), when caching is on.
     public let purger: CachePurger?
+    /// Encodes stored objects in br and gzip, when caching is on.
+    public let compression: CompressionCoordinator?
 
-    public init(configuration: TernConfiguration, fileIO: NonBlockingFileIO, accessLog: AccessLogSink?, cache: TieredCache?) throws {
+    public init(
+        configuration: TernConfiguration, fileIO: NonBlockingFileIO, accessLog: AccessLogSink?, cache: TieredCache?,
+        threadPool: NIOThreadPool? = nil
+    ) throws {
         self.configuration = configuration
         self.fileIO = fileIO
         self.accessLog = accessLog
         self.cache = cache
         self.purger = cache.map { CachePurger(cache: $0) }
+        self.compression = cache != nil && threadPool != nil
+            ? CompressionCoordinator(policy: CompressionPolicy(), threadPool: threadPool!) : nil
         self.fills = cache == nil ? nil : FillTable(
             maxWaiters: configuration.cache.maxWaiters,
             hitForMiss: TimeAmount.nanoseconds(Int64(configuration.cache.hitForMiss.components.seconds) * 1_000_000_000

@@ -43,7 +43,8 @@ public final class TernServer: Sendable {
                 configuration: configuration,
                 fileIO: NonBlockingFileIO(threadPool: self.threadPool),
                 accessLog: accessLog,
-                cache: cache
+                cache: cache,
+                threadPool: self.threadPool
             )
             let proxy = try ProxyServer(runtime: runtime, group: self.group, logger: logger)
             self.proxy = proxy
