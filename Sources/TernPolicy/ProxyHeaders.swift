@@ -181,17 +181,28 @@ public enum ProxyHeaders {
         hide: [String],
         viaPseudonym: String?
     ) {
-        // One pass decides; only a response with something to remove is rebuilt (once).
-        var needsRebuild = false
+        // One pass finds what to remove; each such name is then removed once (cheaper than
+        // rebuilding the list: a typical origin response has just `Connection` and `Server`).
+        var remove: [String] = []
         var hasVia = false
-        for (name, _) in headers {
-            if Self.isHopByHop(name) || (!hide.isEmpty && hide.contains(where: { name.caseInsensitiveEquals($0) })) {
-                needsRebuild = true
+        for (name, value) in headers {
+            if Self.isHopByHop(name) {
+                remove.append(name)
+                // `Connection: keep-alive` / `close` name no other field (the common case).
+                if name.utf8.count == 10, name.caseInsensitiveEquals("connection"),
+                   !value.caseInsensitiveEquals("keep-alive"), !value.caseInsensitiveEquals("close") {
+                    for token in value.split(separator: ",") {
+                        let trimmed = token.trimmingSpaces()
+                        if !trimmed.isEmpty { remove.append(String(trimmed)) }
+                    }
+                }
+            } else if !hide.isEmpty, hide.contains(where: { name.caseInsensitiveEquals($0) }) {
+                remove.append(name)
             } else if name.utf8.count == 3, name.caseInsensitiveEquals("via") {
                 hasVia = true
             }
         }
-        if needsRebuild { headers = Self.filtered(headers, hide: hide) }
+        for name in remove where headers.contains(name: name) { headers.remove(name: name) }
         guard let viaPseudonym else { return }
         if hasVia {
             Self.appendVia(&headers, version: version, pseudonym: viaPseudonym)
