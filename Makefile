@@ -22,7 +22,7 @@ define install_missing
 	fi
 endef
 
-.PHONY: deps bench-deps build build-debug run test bench bench-cache clean
+.PHONY: deps bench-deps build build-debug run test bench bench-cache bench-coalesce clean
 
 deps:
 	$(call install_missing,$(DEB_PACKAGES))
@@ -49,6 +49,9 @@ bench: bench-deps build
 
 bench-cache: bench-deps build
 	Bench/cache-vs-nginx.sh
+
+bench-coalesce: bench-deps build
+	Bench/coalesce-vs-nginx.sh
 
 clean:
 	rm -rf .build

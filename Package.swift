@@ -38,7 +38,7 @@ let package = Package(
         // Pure: YAML → typed, validated configuration with file:line:column errors.
         .target(
             name: "TernConfig",
-            dependencies: ["TernCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["TernCore", "TernLimits", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         // Pure: member selection and health state machines.
@@ -78,7 +78,7 @@ let package = Package(
             name: "TernProxy",
             dependencies: [
                 "TernCore", "TernConfig", "TernBalancer", "TernPolicy", "TernFileOrigin", "TernStorage", "TernAdmin",
-                "TernCompression", nioCore, nioHTTP1, nioPosix, nioConcurrency, atomics, logging,
+                "TernCompression", "TernLimits", "TernWAF", nioCore, nioHTTP1, nioPosix, nioConcurrency, atomics, logging,
             ],
             swiftSettings: swiftSettings + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),

@@ -130,7 +130,7 @@ target_pids() { case $1 in tern) echo "$TERN_PID" ;; nginx) nginx_pids ;; esac; 
 for target in "${TARGETS[@]}"; do
     path=/obj/check-$target
     url="http://127.0.0.1:$(port_of "$target")$path"
-    python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import coalesce_tool as t; sys.stdout.buffer.write(t.body_for(sys.argv[2], int(sys.argv[3])))' \
+    python3 -B -c 'import sys; sys.path.insert(0, sys.argv[1]); import coalesce_tool as t; sys.stdout.buffer.write(t.body_for(sys.argv[2], int(sys.argv[3])))' \
         "$BENCH_DIR" "$path" "$BODY_SIZE" >"$WORK/expected.$target"
     statuses=()
     for n in 1 2; do
@@ -159,7 +159,7 @@ mkdir -p "$RESULTS_DIR"
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RESULTS=$RESULTS_DIR/coalesce-$STAMP.txt
 RAW=$RESULTS_DIR/coalesce-$STAMP.json
-ROW_FORMAT='%-5s %-6s %-5s %-22s %6s %8s %8s %8s %8s %8s %6s %6s %6s %7s %7s %12s\n'
+ROW_FORMAT='%-6s %-6s %-5s %-18s %6s %8s %8s %8s %8s %7s %9s %6s %6s %6s %7s %7s %s\n'
 {
     echo "# Cold-miss burst (request coalescing), Tern vs nginx proxy_cache_lock — $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "# git: $(git_rev)"
@@ -171,16 +171,17 @@ ROW_FORMAT='%-5s %-6s %-5s %-22s %6s %8s %8s %8s %8s %8s %6s %6s %6s %7s %7s %12
     echo "# knobs: ROUNDS=$ROUNDS CLIENTS=$CLIENTS BODY_SIZE=$BODY_SIZE DELAY_MS=$DELAY_MS WARMUP=$WARMUP CLIENT_TIMEOUT=$CLIENT_TIMEOUT"
     echo "# origin = origin requests for the round's URL (ideal 1), read 0.5 s after the burst; ms columns from the release"
     echo "# (all requests written) : wall = last complete response; ttfb = first response byte; cpu_ms = target utime+stime"
-    echo "# from before the connects to after the closes; others = busy ms of CPU $PROXY_CPU not used by the target (noise)"
+    echo "# from before the connects to after the closes (10 ms ticks, as lib.sh); sched_ms = the same window's exact runtime from"
+    echo "# /proc/PID/task/*/schedstat; others_pct = busy time of CPU $PROXY_CPU not used by the target, in % of that window (noise)"
     echo "#"
-    printf "$ROW_FORMAT" round target order path origin wall_ms ttfb_p50 ttfb_max done_p50 cpu_ms non200 wrong failed others send_ms cache_status
+    printf "$ROW_FORMAT" round target order path origin wall_ms ttfb_p50 ttfb_max done_p50 cpu_ms sched_ms non200 wrong failed others_pct send_ms cache_status
 } >"$RESULTS"
 : >"$RAW"
 
 # ---------------------------------------------------------------------------------------------------
 # 4. Bursts
 # ---------------------------------------------------------------------------------------------------
-declare -A WALL=() TTFB50=() TTFBMAX=() CPUMS=() ORIG=() CACHE_TALLY=()
+declare -A WALL=() TTFB50=() TTFBMAX=() CPUMS=() SCHED=() ORIG=() CACHE_TALLY=()
 BAD=0 TERN_EXTRA=0 ERRORS=0
 OTHERS=""
 
@@ -191,16 +192,18 @@ burst() {
         --body-size "$BODY_SIZE" --cpu-pids "$(target_pids "$target")" --cpu "$PROXY_CPU" --timeout "$CLIENT_TIMEOUT" \
         --ttfb-out "$WORK/ttfb.txt") || die "burst client failed against $target"
     B_JSON=$json
-    read -r B_OK B_NON200 B_WRONG B_FAILED B_WALL B_TTFB50 B_TTFBMAX B_DONE50 B_CPU B_BUSY B_SEND B_CACHE B_ERRS < <(
+    read -r B_OK B_NON200 B_WRONG B_FAILED B_WALL B_TTFB50 B_TTFBMAX B_DONE50 B_CPU B_SCHED B_WINDOW B_BUSY B_SEND B_CACHE B_ERRS < <(
         python3 -c '
 import json, sys
 d = json.loads(sys.argv[1])
 f = lambda v: "-" if v is None else v
-cache = ",".join(f"{k.replace(" ", "").replace(",", "|")}:{n}" for k, n in sorted(d["cache_status"].items(), key=lambda kv: -kv[1])) or "-"
-errs = ",".join(f"{k.replace(" ", "_")}:{n}" for k, n in d["errors"].items()) or "-"
+def label(k):
+    return k.replace(" ", "").replace(",", "|")
+cache = ",".join(label(k) + ":" + str(n) for k, n in sorted(d["cache_status"].items(), key=lambda kv: -kv[1])) or "-"
+errs = ",".join(k.replace(" ", "_") + ":" + str(n) for k, n in d["errors"].items()) or "-"
 wall = d["wall_ms"] if d["wall_ms"] is not None else d["last_done_ms"]
 print(d["ok"], d["non200"], d["wrong_body"], d["failed"], f(wall), f(d["ttfb_p50_ms"]), f(d["ttfb_max_ms"]),
-      f(d["done_p50_ms"]), d["cpu_ms"], f(d["core_busy_ms"]), d["send_spread_ms"], cache, errs)' "$json")
+      f(d["done_p50_ms"]), d["cpu_ms"], d["sched_cpu_ms"], d["window_ms"], f(d["core_busy_ms"]), d["send_spread_ms"], cache, errs)' "$json")
 }
 
 # run TARGET ROUND ORDER: one measured (or, with ROUND=warmup, unmeasured) burst on a fresh URL.
@@ -212,20 +215,20 @@ run() {
     burst "$target" "$path"
     sleep 0.5                                        # late origin requests still count for this round
     after=$(origin_count "$path")
-    others=$(awk -v b="$B_BUSY" -v c="$B_CPU" 'BEGIN { if (b == "-") print "-"; else { o = b - c; if (o < 0) o = 0; printf "%.0f", o } }')
+    others=$(awk -v b="$B_BUSY" -v c="$B_CPU" -v w="$B_WINDOW" 'BEGIN { if (b == "-") print "-"; else { o = b - c; if (o < 0) o = 0; printf "%.0f", 100 * o / w } }')
     echo "{\"round\": \"$round\", \"target\": \"$target\", \"order\": \"$order\", \"path\": \"$path\", \"origin_requests\": $after, \"burst\": $B_JSON, \"ttfb_ms\": [$(tr ' ' ',' <"$WORK/ttfb.txt" | sed 's/,$//')]}" >>"$RAW"
     bad=$((B_NON200 + B_WRONG + B_FAILED))
     if [[ $round == warmup ]]; then
         log "  warmup $target: origin $after, wall ${B_WALL} ms, ttfb p50 ${B_TTFB50} ms, cpu ${B_CPU} ms, $B_OK/$CLIENTS ok, $B_CACHE"
         printf "$ROW_FORMAT" "$round" "$target" "$order" "$path" "$after" "$B_WALL" "$B_TTFB50" "$B_TTFBMAX" "$B_DONE50" \
-            "$B_CPU" "$B_NON200" "$B_WRONG" "$B_FAILED" "$others" "$B_SEND" "$B_CACHE" | sed 's/^/# /' >>"$RESULTS"
+            "$B_CPU" "$B_SCHED" "$B_NON200" "$B_WRONG" "$B_FAILED" "$others" "$B_SEND" "$B_CACHE" | sed 's/^/# /' >>"$RESULTS"
     else
-        WALL[$target]+="$B_WALL " TTFB50[$target]+="$B_TTFB50 " TTFBMAX[$target]+="$B_TTFBMAX " CPUMS[$target]+="$B_CPU "
+        WALL[$target]+="$B_WALL " TTFB50[$target]+="$B_TTFB50 " TTFBMAX[$target]+="$B_TTFBMAX " CPUMS[$target]+="$B_CPU " SCHED[$target]+="$B_SCHED "
         ORIG[$target]+="$after "
         [[ $others != - ]] && OTHERS+="$others "
         printf "$ROW_FORMAT" "$round" "$target" "$order" "$path" "$after" "$B_WALL" "$B_TTFB50" "$B_TTFBMAX" "$B_DONE50" \
-            "$B_CPU" "$B_NON200" "$B_WRONG" "$B_FAILED" "$others" "$B_SEND" "$B_CACHE" >>"$RESULTS"
-        log "  round $round/$ROUNDS $target: origin $after, wall ${B_WALL} ms, ttfb p50/max ${B_TTFB50}/${B_TTFBMAX} ms, cpu ${B_CPU} ms, $B_OK/$CLIENTS ok, others ${others} ms, $B_CACHE"
+            "$B_CPU" "$B_SCHED" "$B_NON200" "$B_WRONG" "$B_FAILED" "$others" "$B_SEND" "$B_CACHE" >>"$RESULTS"
+        log "  round $round/$ROUNDS $target: origin $after, wall ${B_WALL} ms, ttfb p50/max ${B_TTFB50}/${B_TTFBMAX} ms, cpu ${B_CPU} ms (sched ${B_SCHED} ms), $B_OK/$CLIENTS ok, others ${others}% of CPU $PROXY_CPU, $B_CACHE"
     fi
     CACHE_TALLY[$target]+="$B_CACHE "
     if ((bad > 0)); then
@@ -266,39 +269,46 @@ done
 # ---------------------------------------------------------------------------------------------------
 # 5. Summary
 # ---------------------------------------------------------------------------------------------------
-declare -A MED_WALL MED_CPU
+declare -A MED_WALL MED_CPU MED_SCHED
 summary() {
-    local t min max tally
+    local t min max tally noise_max
     echo
     echo "Cold-miss burst: $CLIENTS clients at once on a fresh URL, origin answers after ${DELAY_MS} ms ($BODY_SIZE-byte body), $ROUNDS rounds"
     echo "pinning: $PINNING; nproc=$NPROC"
     echo
-    printf '%-6s  %14s  %15s  %13s  %13s  %8s  %20s  %16s\n' target "wall ms median" "wall ms min-max" "ttfb p50 (ms)" "ttfb max (ms)" "CPU ms" "origin reqs (total)" "non200/wrong/fail"
-    printf '%-6s  %14s  %15s  %13s  %13s  %8s  %20s  %16s\n' ------ -------------- --------------- ------------- ------------- -------- -------------------- ----------------
+    printf '%-6s  %9s  %11s  %9s  %9s  %7s  %9s  %-22s  %s\n' target "wall ms" "wall min-max" "ttfb p50" "ttfb max" "CPU ms" "sched ms" "origin reqs (rounds)" "non200/wrong/failed"
+    printf '%-6s  %9s  %11s  %9s  %9s  %7s  %9s  %-22s  %s\n' ------ --------- ----------- --------- --------- ------- --------- ---------------------- -------------------
     for t in "${TARGETS[@]}"; do
         # shellcheck disable=SC2086
         MED_WALL[$t]=$(stat_of median ${WALL[$t]}); min=$(stat_of min ${WALL[$t]}); max=$(stat_of max ${WALL[$t]})
         # shellcheck disable=SC2086
-        MED_CPU[$t]=$(stat_of median ${CPUMS[$t]})
+        MED_CPU[$t]=$(stat_of median ${CPUMS[$t]}); MED_SCHED[$t]=$(stat_of median ${SCHED[$t]})
         # shellcheck disable=SC2086
-        printf '%-6s  %14.1f  %15s  %13.1f  %13.1f  %8.0f  %20s  %16s\n' "$t" "${MED_WALL[$t]}" "$(printf '%.0f-%.0f' "$min" "$max")" \
-            "$(stat_of median ${TTFB50[$t]})" "$(stat_of median ${TTFBMAX[$t]})" "${MED_CPU[$t]}" \
-            "${TOTAL[$t]} ($(echo ${ORIG[$t]} | tr ' ' '+'))" "$(grep -E "^[0-9]+ +$t " "$RESULTS" | awk '{ a += $11; b += $12; c += $13 } END { printf "%d/%d/%d", a, b, c }')"
+        printf '%-6s  %9.1f  %11s  %9.1f  %9.1f  %7.0f  %9.1f  %-22s  %s\n' "$t" "${MED_WALL[$t]}" "$(printf '%.0f-%.0f' "$min" "$max")" \
+            "$(stat_of median ${TTFB50[$t]})" "$(stat_of median ${TTFBMAX[$t]})" "${MED_CPU[$t]}" "${MED_SCHED[$t]}" \
+            "${TOTAL[$t]} ($(echo ${ORIG[$t]} | tr ' ' '+'))" \
+            "$(grep -E "^[0-9]+ +$t " "$RESULTS" | awk '{ a += $12; b += $13; c += $14 } END { printf "%d/%d/%d", a, b, c }')"
     done
     echo
-    awk -v w1="${MED_WALL[tern]}" -v w2="${MED_WALL[nginx]}" -v c1="${MED_CPU[tern]}" -v c2="${MED_CPU[nginx]}" 'BEGIN {
-        printf "Tern/nginx: wall time %.2fx, CPU per burst %s  (< 1: better for Tern)\n", w1 / w2, (c2 > 0 ? sprintf("%.2fx", c1 / c2) : "n/a") }'
-    echo "(medians over rounds; ttfb columns: median over rounds of each round's p50 / max; CPU ms: the cache's utime+stime per burst,"
-    echo " 10 ms resolution; origin reqs: total over the measured rounds (per round); ideal: 1 per round)"
+    awk -v w1="${MED_WALL[tern]}" -v w2="${MED_WALL[nginx]}" -v c1="${MED_CPU[tern]}" -v c2="${MED_CPU[nginx]}" \
+        -v s1="${MED_SCHED[tern]}" -v s2="${MED_SCHED[nginx]}" 'BEGIN {
+        printf "Tern/nginx: wall time %.2fx; CPU per burst %s (ticks), %s (sched)   (< 1: better for Tern)\n", w1 / w2,
+            (c2 > 0 ? sprintf("%.2fx", c1 / c2) : "n/a"), (s2 > 0 ? sprintf("%.2fx", s1 / s2) : "n/a") }'
+    echo "(medians over the rounds. wall: release → last complete response; ttfb: median over rounds of each round's p50 / max"
+    echo " first-byte time; CPU ms: the cache's utime+stime per burst in 10 ms ticks (as lib.sh); sched ms: the same window from"
+    echo " /proc/PID/task/*/schedstat, exact; origin reqs: total for the measured rounds' URLs (per round), ideal 1 each)"
     echo
-    echo "Cache-Status / X-Cache-Status of the answers (all measured and warm-up bursts):"
+    echo "Cache-Status / X-Cache-Status of the answers (warm-up and measured bursts):"
     for t in "${TARGETS[@]}"; do
         tally=$(echo "${CACHE_TALLY[$t]}" | tr ' ,' '\n\n' | awk -F: 'NF >= 2 { n = $NF; sub(/:[0-9]+$/, ""); c[$0] += n } END { for (k in c) printf "%s x%d, ", k, c[k] }' | sed 's/, $//')
         echo "  $t: $tally"
     done
     if [[ -n $OTHERS ]]; then
         # shellcheck disable=SC2086
-        echo "other programs' CPU on core $PROXY_CPU during the bursts (median / max): $(stat_of median $OTHERS) / $(stat_of max $OTHERS) ms"
+        noise_max=$(stat_of max $OTHERS)
+        # shellcheck disable=SC2086
+        echo "other programs' share of CPU $PROXY_CPU during the bursts (median / max): $(stat_of median $OTHERS)% / ${noise_max}%"
+        ((noise_max <= 10)) || echo "WARNING: other programs used up to ${noise_max}% of the cache core: the machine was busy, numbers are noisy"
     fi
     if ((BAD == 0)); then
         echo "every client got a 200 with the origin's exact bytes"

@@ -15,7 +15,8 @@
         a single epoll loop reads all responses. Per client: time to first response byte, time to the
         complete response (Content-Length or chunked framing), status, body == expected bytes, and the
         Cache-Status / X-Cache-Status value. --cpu-pids: utime+stime of those processes (from
-        /proc/PID/stat) from just before connecting until every socket is closed; --cpu N: busy ticks of
+        /proc/PID/stat, 10 ms ticks) and their exact runtime (/proc/PID/task/*/schedstat, ns) from just
+        before connecting until every socket is closed (window_ms); --cpu N: busy ticks of
         core N over the same span (/proc/stat). Prints one JSON object.
 
 The body function is shared by origin and burst, so the client verifies every byte it receives.
@@ -153,6 +154,20 @@ def cpu_ticks(pids):
     return total
 
 
+def sched_ns(pids):
+    """Time on CPU in ns (first field of /proc/PID/task/TID/schedstat, the scheduler's exact runtime),
+    summed over every live thread of the processes. Threads that exit inside the window are missed."""
+    total = 0
+    for pid in pids:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                    total += int(f.read().split()[0])
+            except (FileNotFoundError, ProcessLookupError):
+                pass
+    return total
+
+
 def core_busy(cpu):
     if cpu is None:
         return 0
@@ -259,7 +274,8 @@ def cmd_burst(a):
     request = (f"GET {a.path} HTTP/1.1\r\nHost: 127.0.0.1:{a.port}\r\nUser-Agent: coalesce-burst\r\n"
                f"Accept: */*\r\nConnection: close\r\n\r\n").encode()
 
-    cpu0, busy0 = cpu_ticks(pids), core_busy(a.cpu)
+    t_start = time.monotonic()
+    cpu0, sched0, busy0 = cpu_ticks(pids), sched_ns(pids), core_busy(a.cpu)
     clients = []
     for _ in range(a.clients):
         s = socket.create_connection(("127.0.0.1", a.port), timeout=10)
@@ -326,7 +342,8 @@ def cmd_burst(a):
         c.sock.close()
     sel.close()
     time.sleep(a.settle_ms / 1000.0)     # let the proxy process the closes inside the CPU window
-    cpu1, busy1 = cpu_ticks(pids), core_busy(a.cpu)
+    cpu1, sched1, busy1 = cpu_ticks(pids), sched_ns(pids), core_busy(a.cpu)
+    t_end = time.monotonic()
 
     ttfb = sorted((c.first - t0) * 1000 for c in clients if c.first is not None)
     total = sorted((c.done - t0) * 1000 for c in clients if c.done is not None)
@@ -359,6 +376,8 @@ def cmd_burst(a):
         "ttfb_p50_ms": pct(ttfb, 0.5), "ttfb_min_ms": pct(ttfb, 0), "ttfb_max_ms": pct(ttfb, 1),
         "done_p50_ms": pct(total, 0.5), "done_max_ms": pct(total, 1),
         "cpu_ms": round((cpu1 - cpu0) * 1000 / CLK_TCK, 1),
+        "sched_cpu_ms": round((sched1 - sched0) / 1e6, 2),
+        "window_ms": round((t_end - t_start) * 1000, 1),
         "core_busy_ms": round((busy1 - busy0) * 1000 / CLK_TCK, 1) if a.cpu is not None else None,
         "statuses": statuses, "cache_status": caches, "errors": errors,
     }

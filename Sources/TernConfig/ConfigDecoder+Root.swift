@@ -11,7 +11,7 @@ extension ConfigDecoder.Entry {
 extension ConfigDecoder {
     static let topLevelKeys = [
         "listeners", "origins", "routes", "cache", "limits", "proxy", "logging", "workers", "shutdown_timeout",
-        "admin",
+        "admin", "waf", "access", "rate_limits",
     ]
 
     /// Decodes the document root into a configuration (best effort; check ``errors`` afterwards).
@@ -40,8 +40,13 @@ extension ConfigDecoder {
         } else {
             self.missing("origins", in: fields, ownerMark: root.mark, example: "origins: {app: {members: [\"http://127.0.0.1:9000\"]}}")
         }
+        // Policy names declared under `rate_limits`, including policies that had errors (see declaredOrigins).
+        var declaredPolicies: [String]?
+        if let entry = fields["rate_limits"] {
+            (config.rateLimits, declaredPolicies) = self.decodeRateLimits(entry)
+        }
         if let entry = fields["routes"] {
-            config.routes = self.decodeRoutes(entry, originNames: declaredOrigins)
+            config.routes = self.decodeRoutes(entry, originNames: declaredOrigins, rateLimitNames: declaredPolicies)
         } else {
             self.missing("routes", in: fields, ownerMark: root.mark, example: "routes: [{path: /, origin: app}]")
         }
@@ -80,10 +85,18 @@ extension ConfigDecoder {
         if let entry = fields["admin"] {
             config.admin = self.decodeAdmin(entry, listeners: config.listeners)
         }
+        if let entry = fields["waf"] {
+            config.waf = self.decodeWAF(entry)
+        }
+        if let entry = fields["access"] {
+            config.access = self.decodeAccessList(entry)
+        }
         return config
     }
 
     // MARK: Listeners
+
+    static let listenerKeys = ["address", "proxy_protocol", "access"]
 
     mutating func decodeListeners(_ entry: Entry) -> [ListenerConfig] {
         let example = "listeners: [{address: \"127.0.0.1:8080\"}]"
@@ -96,10 +109,18 @@ extension ConfigDecoder {
         var seen: [HostPort: Int] = [:]
         for (node, path) in items {
             var addressEntry = Entry.item(node, path: path)
+            var proxyProtocol = false
+            var access: AccessListConfig?
             if case .mapping = node {
                 guard
-                    let fields = self.fields(node, path: path, allowed: ["address"], nullIsEmpty: false)
+                    let fields = self.fields(node, path: path, allowed: ConfigDecoder.listenerKeys, nullIsEmpty: false)
                 else { continue }
+                if let e = fields["proxy_protocol"], let value = self.bool(e) {
+                    proxyProtocol = value
+                }
+                if let e = fields["access"] {
+                    access = self.decodeAccessList(e)
+                }
                 guard let address = fields["address"] else {
                     self.missing("address", in: fields, ownerMark: node.mark, example: "address: \"127.0.0.1:8080\"")
                     continue
@@ -121,7 +142,7 @@ extension ConfigDecoder {
                 continue
             }
             seen[address] = addressEntry.value.mark?.line ?? 0
-            listeners.append(ListenerConfig(address: address))
+            listeners.append(ListenerConfig(address: address, proxyProtocol: proxyProtocol, access: access))
         }
         return listeners
     }
@@ -155,10 +176,13 @@ extension ConfigDecoder {
 
     // MARK: Routes
 
-    static let routeKeys = ["host", "path", "origin", "cache"]
+    static let routeKeys = ["host", "path", "origin", "cache", "waf", "access", "rate_limits"]
 
-    /// Decodes `routes`; `originNames` are the declared origins (`nil` if `origins` is missing, which is reported already).
-    mutating func decodeRoutes(_ entry: Entry, originNames declared: [String]?) -> [RouteConfig] {
+    /// Decodes `routes`; `originNames` are the declared origins (`nil` if `origins` is missing, which is reported
+    /// already), `rateLimitNames` the declared rate-limit policies (`nil` if `rate_limits` is absent).
+    mutating func decodeRoutes(
+        _ entry: Entry, originNames declared: [String]?, rateLimitNames: [String]? = nil
+    ) -> [RouteConfig] {
         let example = "routes: [{path: /, origin: app}]"
         guard let items = self.list(entry, example: example) else { return [] }
         if items.isEmpty {
@@ -220,6 +244,19 @@ extension ConfigDecoder {
             }
             if let cacheEntry = fields["cache"] {
                 route.cache = self.decodeRouteCache(cacheEntry)
+            }
+            if let wafEntry = fields["waf"] {
+                if let waf = self.decodeRouteWAF(wafEntry) { route.waf = waf } else { valid = false }
+            }
+            if let accessEntry = fields["access"] {
+                route.access = self.decodeAccessList(accessEntry)
+            }
+            if let limitsEntry = fields["rate_limits"] {
+                if let names = self.routeRateLimits(limitsEntry, declared: rateLimitNames) {
+                    route.rateLimits = names
+                } else {
+                    valid = false
+                }
             }
             guard valid else { continue }
             let key = "\(route.host ?? "*any*") \(route.pathPrefix)"

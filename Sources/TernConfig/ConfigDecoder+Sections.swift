@@ -5,6 +5,7 @@ extension ConfigDecoder {
     static let limitsKeys = [
         "max_header_bytes", "max_header_count", "max_uri_bytes", "max_request_body", "header_timeout",
         "body_idle_timeout", "keep_alive_timeout", "max_connections", "max_requests_per_connection",
+        "max_connections_per_client",
     ]
     static let proxyKeys = ["trusted_proxies", "forwarded", "via", "hide_response_headers"]
     static let loggingKeys = ["access", "level"]
@@ -49,6 +50,11 @@ extension ConfigDecoder {
             let value = self.int(e, range: 0...Int.max, example: "0 means unlimited")
         {
             limits.maxRequestsPerConnection = value
+        }
+        if let e = fields["max_connections_per_client"],
+            let value = self.int(e, range: 0...10_000_000, example: "0 means unlimited")
+        {
+            limits.maxConnectionsPerClient = value
         }
         return limits
     }

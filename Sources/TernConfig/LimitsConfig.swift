@@ -20,6 +20,9 @@ public struct LimitsConfig: Sendable, Equatable {
     public var maxConnections: Int
     /// Requests served per connection before it is closed; 0 is unlimited (key `max_requests_per_connection`, default 0).
     public var maxRequestsPerConnection: Int
+    /// Open connections per client address (the connection's peer address); 0 is unlimited
+    /// (key `max_connections_per_client`, default 0).
+    public var maxConnectionsPerClient: Int
 
     /// Creates limits; every value has a default.
     public init(
@@ -31,7 +34,8 @@ public struct LimitsConfig: Sendable, Equatable {
         bodyIdleTimeout: Duration = .seconds(30),
         keepAliveTimeout: Duration = .seconds(75),
         maxConnections: Int = 10000,
-        maxRequestsPerConnection: Int = 0
+        maxRequestsPerConnection: Int = 0,
+        maxConnectionsPerClient: Int = 0
     ) {
         self.maxHeaderBytes = maxHeaderBytes
         self.maxHeaderCount = maxHeaderCount
@@ -42,6 +46,7 @@ public struct LimitsConfig: Sendable, Equatable {
         self.keepAliveTimeout = keepAliveTimeout
         self.maxConnections = maxConnections
         self.maxRequestsPerConnection = maxRequestsPerConnection
+        self.maxConnectionsPerClient = maxConnectionsPerClient
     }
 
     /// All defaults.

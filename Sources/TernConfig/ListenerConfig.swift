@@ -1,12 +1,20 @@
 import TernCore
 
-/// One address to accept HTTP/1.1 connections on. YAML: `listeners: [{address: "127.0.0.1:8080"}]`.
+/// One address to accept HTTP/1.1 connections on. YAML: `listeners: [{address: "127.0.0.1:8080"}]`, optionally
+/// with `proxy_protocol: true` and `access: {allow: […], deny: […]}`.
 public struct ListenerConfig: Sendable, Equatable {
     /// Host and port to bind.
     public var address: HostPort
+    /// Whether every connection starts with a PROXY protocol v1 or v2 header giving the real client address
+    /// (key `proxy_protocol`, default `false`). Enable only behind a load balancer that sends it.
+    public var proxyProtocol: Bool
+    /// Clients admitted on this listener (key `access`); `nil` (absent) means no listener-level list.
+    public var access: AccessListConfig?
 
     /// Creates a listener on `address`.
-    public init(address: HostPort) {
+    public init(address: HostPort, proxyProtocol: Bool = false, access: AccessListConfig? = nil) {
         self.address = address
+        self.proxyProtocol = proxyProtocol
+        self.access = access
     }
 }

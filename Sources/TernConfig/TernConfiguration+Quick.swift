@@ -1,5 +1,6 @@
 import Foundation
 import TernCore
+import TernLimits
 
 extension TernConfiguration {
     /// The file name used in errors about command-line flags.
@@ -18,10 +19,14 @@ extension TernConfiguration {
     /// - `disk`: disk tier size (`--disk`, default 4GiB); needs `--cache-dir`.
     /// - `admin`: address of the admin listener (`--admin 127.0.0.1:9090`); the bearer token comes from the
     ///   environment variable `TERN_ADMIN_TOKEN`, clients from loopback only. Without it there is no admin listener.
+    /// - `waf`: the WAF mode (`--waf on|detection-only|detection_only|off`); every other WAF setting takes its
+    ///   default. Without it the WAF is off.
+    /// - `rateLimit`: a rate such as `100r/s:200` (`--rate-limit`); creates a policy named `default` keyed by
+    ///   client identity and applies it to every route. Without it there is no rate limit.
     ///
     /// Errors use file `<command line>`, line 0 and as column the argument's position: 1 for `listen`,
-    /// then 2, 3, … for each origin in order, then each route, then `--memory`, `--cache-dir`, `--disk` and
-    /// `--admin` (in that order, one column each whether given or not).
+    /// then 2, 3, … for each origin in order, then each route, then `--memory`, `--cache-dir`, `--disk`,
+    /// `--admin`, `--waf` and `--rate-limit` (in that order, one column each whether given or not).
     public static func quick(
         listen: String,
         origins: [String],
@@ -29,7 +34,9 @@ extension TernConfiguration {
         memory: String? = nil,
         cacheDir: String? = nil,
         disk: String? = nil,
-        admin: String? = nil
+        admin: String? = nil,
+        waf: String? = nil,
+        rateLimit: String? = nil
     ) throws(ConfigErrors) -> TernConfiguration {
         var errors: [ConfigError] = []
         func fail(_ column: Int, _ message: String, _ hint: String? = nil) {
@@ -153,11 +160,43 @@ extension TernConfiguration {
             }
         }
 
+        var wafConfig = WAFConfig.default
+        if let waf {
+            let column = diskColumn + 2
+            let modes = ["on": WAFModeConfig.on, "detection-only": .detectionOnly, "detection_only": .detectionOnly, "off": .off]
+            if let mode = modes[waf] {
+                wafConfig.mode = mode
+            } else {
+                fail(column, "--waf: unknown mode '\(waf)'",
+                     Suggestions.hint(for: waf, candidates: ["on", "detection-only", "off"], noun: "modes"))
+            }
+        }
+
+        var policies: [RateLimitPolicyConfig] = []
+        if let rateLimit {
+            let column = diskColumn + 3
+            do {
+                let limit = try RateLimit.parse(rateLimit)
+                policies.append(
+                    RateLimitPolicyConfig(
+                        name: "default", rate: limit.rate, burst: limit.burst, windowSeconds: limit.windowSeconds,
+                        key: .client
+                    )
+                )
+                for index in routeConfigs.indices {
+                    routeConfigs[index].rateLimits = ["default"]
+                }
+            } catch {
+                fail(column, "--rate-limit: invalid rate '\(rateLimit)'", ConfigDecoder.rateHint(error))
+            }
+        }
+
         if !errors.isEmpty {
             throw ConfigErrors(errors: errors)
         }
         return TernConfiguration(
-            listeners: listeners, origins: pools, routes: routeConfigs, cache: cache, admin: adminConfig
+            listeners: listeners, origins: pools, routes: routeConfigs, cache: cache, admin: adminConfig,
+            waf: wafConfig, rateLimits: policies
         )
     }
 

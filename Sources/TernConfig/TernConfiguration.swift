@@ -25,6 +25,12 @@ public struct TernConfiguration: Sendable, Equatable {
     public var cache: CacheConfig
     /// The admin listener (key `admin`); `nil` (absent) means none.
     public var admin: AdminConfig?
+    /// The web application firewall (key `waf`; absent means ``WAFConfig/default``, mode off).
+    public var waf: WAFConfig
+    /// Clients admitted on every listener and route (key `access`); `nil` (absent) means no global list.
+    public var access: AccessListConfig?
+    /// Named rate-limit policies in file order (key `rate_limits`); names are unique. Routes apply them by name.
+    public var rateLimits: [RateLimitPolicyConfig]
 
     /// Creates a configuration; values are taken as given (no validation).
     public init(
@@ -37,7 +43,10 @@ public struct TernConfiguration: Sendable, Equatable {
         workers: Int? = nil,
         shutdownTimeout: Duration = .seconds(30),
         cache: CacheConfig = .default,
-        admin: AdminConfig? = nil
+        admin: AdminConfig? = nil,
+        waf: WAFConfig = .default,
+        access: AccessListConfig? = nil,
+        rateLimits: [RateLimitPolicyConfig] = []
     ) {
         self.listeners = listeners
         self.origins = origins
@@ -49,10 +58,18 @@ public struct TernConfiguration: Sendable, Equatable {
         self.shutdownTimeout = shutdownTimeout
         self.cache = cache
         self.admin = admin
+        self.waf = waf
+        self.access = access
+        self.rateLimits = rateLimits
     }
 
     /// The origin pool called `name`, if any.
     public func origin(named name: String) -> OriginPoolConfig? {
         self.origins.first { $0.name == name }
+    }
+
+    /// The rate-limit policy called `name`, if any.
+    public func rateLimit(named name: String) -> RateLimitPolicyConfig? {
+        self.rateLimits.first { $0.name == name }
     }
 }

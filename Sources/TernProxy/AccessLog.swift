@@ -20,6 +20,8 @@ public struct AccessLogRecord: Sendable {
     public var referer: String?
     public var userAgent: String?
     public var requestID: String?
+    /// The security filters' outcome (`acl-denied`, `rate-limited`, `waf-blocked`, `waf-detected`…).
+    public var security: String? = nil
 }
 
 /// Formats access-log lines (pure; `combined` as Apache/nginx write it, or JSON lines).
@@ -53,6 +55,14 @@ public enum AccessLogFormatter {
         line += r.upstreamMicros.map(Self.seconds) ?? "-"
         line += " cache="
         line += r.cacheStatus ?? "-"
+        if let security = r.security {
+            line += " sec="
+            line += security
+        }
+        if let id = r.requestID {
+            line += " id="
+            line += id
+        }
         line += "\n"
         return line
     }
@@ -74,6 +84,7 @@ public enum AccessLogFormatter {
         line += ",\"referer\":" + (r.referer.map(Self.jsonString) ?? "null")
         line += ",\"user_agent\":" + (r.userAgent.map(Self.jsonString) ?? "null")
         if let id = r.requestID { line += ",\"request_id\":" + Self.jsonString(id) }
+        if let security = r.security { line += ",\"security\":" + Self.jsonString(security) }
         line += "}\n"
         return line
     }

@@ -21,7 +21,7 @@ public final class CompressionCoordinator: Sendable {
     /// Per coding: compressions performed, bytes in, bytes out.
     public let counters: [ContentCoding: (compressions: ManagedAtomic<Int>, bytesIn: ManagedAtomic<Int>, bytesOut: ManagedAtomic<Int>)]
 
-    static let encodedCodings: [ContentCoding] = [.br, .gzip]
+    public static let encodedCodings: [ContentCoding] = [.br, .gzip]
 
     init(policy: CompressionPolicy, threadPool: NIOThreadPool) {
         self.policy = policy

@@ -6,6 +6,7 @@ import TernFileOrigin
 import TernAdmin
 import TernCore
 import TernPolicy
+import TernWAF
 
 /// Sent down a connection's pipeline when the server starts draining: finish the current
 /// response, then close.
@@ -27,6 +28,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     enum Phase {
         /// Waiting for a request head.
         case idle
+        /// Buffering the request body for the WAF (phase 2 needs it).
+        case wafBuffering
+        /// The WAF is inspecting the request; reads are paused.
+        case wafInspecting
         /// Waiting for a disk-tier lookup; body parts are buffered (reads are paused).
         case lookingUp
         /// Waiting on another request's fetch of the same object (cache lock).
@@ -51,6 +56,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     var context: ChannelHandlerContext!
     var peerAddress = "-"
     var peerTrusted = false
+    var peerIP: IPAddress?
+    /// Which configured listener accepted the connection (for its access list).
+    let listenerIndex: Int
 
     // Connection state.
     var requestsOnConnection = 0
@@ -105,8 +113,17 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     var waitingTarget: (RequestTarget, Bool)?
     /// The client disconnected but this exchange keeps filling the cache for others.
     var clientGone = false
+    /// Security filters: the client identity used by ACL, rate limits, WAF and logs; the
+    /// filters' outcome for the access log; the request id; a request waiting on the WAF; the
+    /// WAF transaction to finish after the response.
+    var clientIdentity: String?
+    var securityOutcome: String?
+    var requestID: String?
+    var admission: PendingAdmission?
+    var wafTransaction: WAFTransactionHandle?
 
-    init(loop: LoopContext) {
+    init(loop: LoopContext, listenerIndex: Int = 0) {
+        self.listenerIndex = listenerIndex
         self.loop = loop
         self.runtime = loop.runtime
         self.limits = loop.runtime.configuration.limits
@@ -119,6 +136,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         if let address = context.channel.remoteAddress?.ipAddress {
             self.peerAddress = address
             self.peerTrusted = self.runtime.isTrusted(address)
+            self.peerIP = IPAddress(address)
         }
         self.armAwaitingHead(first: true)
     }
@@ -136,6 +154,15 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let announced = event as? ProxyProtocolAddressEvent {
+            // The load balancer's PROXY header names the real client.
+            if let source = announced.source {
+                self.peerIP = source
+                self.peerAddress = source.description
+                self.peerTrusted = self.runtime.isTrusted(self.peerAddress)
+            }
+            return
+        }
         if event is DrainConnectionEvent {
             self.draining = true
             if case .idle = self.phase, !self.responseInProgress {
@@ -351,6 +378,12 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         guard let routeIndex = self.runtime.routeTable.match(host: host, path: target.path) else {
             return self.respondLater(.notFound, "No route for this request\n")
         }
+        self.admit(head: head, target: target, host: host, routeIndex: routeIndex, expectContinue: expectContinue, now: now)
+    }
+
+    /// Sends an admitted request to its route: the file origin, or an HTTP pool (through the
+    /// cache when the route caches).
+    func dispatch(head: HTTPRequestHead, target: RequestTarget, host: String?, routeIndex: Int, expectContinue: Bool, now: NIODeadline) {
         switch self.runtime.routeTargets[routeIndex] {
         case .file(let index):
             if expectContinue, self.requestHasBody {
@@ -374,7 +407,12 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             self.clientTimer.deadline = NIODeadline.now() + TimeAmount(self.limits.bodyIdleTimeout)
         }
         switch self.phase {
-        case .connecting, .lookingUp, .waitingForFill:
+        case .wafBuffering:
+            if let max = self.limits.maxRequestBody, self.requestBodyBytes > max.bytes {
+                return self.respondLocally(.payloadTooLarge, "Request body too large\n", closing: true)
+            }
+            self.bufferForWAF(buffer)
+        case .connecting, .lookingUp, .waitingForFill, .wafInspecting:
             if let max = self.limits.maxRequestBody, self.requestBodyBytes > max.bytes {
                 return self.respondLocally(.payloadTooLarge, "Request body too large\n", closing: true)
             }
@@ -406,7 +444,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             self.clientTimer.deadline = nil
         }
         switch self.phase {
-        case .connecting, .lookingUp, .waitingForFill:
+        case .wafBuffering:
+            self.pendingBody.append(.end(nil))
+            self.inspectWithWAF()
+        case .connecting, .lookingUp, .waitingForFill, .wafInspecting:
             self.pendingBody.append(.end(nil))
         case .forwarding:
             guard let connection = self.connection else { return }
@@ -845,6 +886,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     /// deliver the next pipelined request synchronously, which starts a new exchange on this handler.
     func finishResponse(_ afterWrite: (() -> Void)? = nil) {
         self.releaseCacheLock(.failed)  // normally already released with its real outcome
+        self.finishWAFTransaction()
         if self.clientGone {
             // The fill finished for the waiters and the cache; the client is long gone.
             self.logExchange()
@@ -892,7 +934,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         let micros = Int64((NIODeadline.now() - self.exchangeStart).nanoseconds / 1000)
         sink.log(AccessLogRecord(
             unixTime: Self.unixNow(),
-            client: self.peerAddress,
+            client: self.clientIdentity ?? self.peerAddress,
             method: request.method.rawValue,
             target: request.uri,
             version: request.version.major == 1 && request.version.minor == 0 ? "HTTP/1.0" : "HTTP/1.1",
@@ -904,7 +946,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             cacheStatus: self.cacheLogValue,
             referer: request.headers.first(name: "referer"),
             userAgent: request.headers.first(name: "user-agent"),
-            requestID: nil
+            requestID: self.requestID,
+            security: self.securityOutcome
         ))
     }
 
@@ -958,6 +1001,11 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         }
         self.clientGone = false
         self.waitingTarget = nil
+        self.finishWAFTransaction()
+        self.admission = nil
+        self.requestID = nil
+        self.securityOutcome = nil
+        self.clientIdentity = nil
         self.phase = .idle
         self.upstreamHead = nil
         self.requestEnded = false

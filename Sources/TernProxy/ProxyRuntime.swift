@@ -98,11 +98,14 @@ public final class ProxyRuntime: Sendable {
     public let purger: CachePurger?
     /// Encodes stored objects in br and gzip, when caching is on.
     public let compression: CompressionCoordinator?
+    /// ACLs, rate limits and the WAF, when any is configured.
+    public let security: SecurityGate?
 
     public init(
         configuration: TernConfiguration, fileIO: NonBlockingFileIO, accessLog: AccessLogSink?, cache: TieredCache?,
-        threadPool: NIOThreadPool? = nil
+        threadPool: NIOThreadPool? = nil, security: SecurityGate? = nil
     ) throws {
+        self.security = (security?.isActive ?? false) ? security : nil
         self.configuration = configuration
         self.fileIO = fileIO
         self.accessLog = accessLog

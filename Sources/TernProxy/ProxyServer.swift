@@ -6,6 +6,7 @@ import NIOHTTP1
 import NIOPosix
 import TernConfig
 import TernCore
+import TernLimits
 
 /// The running data plane: listeners, per-loop state, health probers, graceful drain.
 public final class ProxyServer: Sendable {
@@ -45,7 +46,10 @@ public final class ProxyServer: Sendable {
         let maxConnections = limits.maxConnections
         let stats = runtime.stats
 
-        for listener in runtime.configuration.listeners {
+        let security = runtime.security
+        let maxPerClient = runtime.configuration.limits.maxConnectionsPerClient
+        for (listenerIndex, listener) in runtime.configuration.listeners.enumerated() {
+            let proxyProtocol = listener.proxyProtocol
             let bootstrap = ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -64,9 +68,21 @@ public final class ProxyServer: Sendable {
                         stats.connectionsRejected.wrappingIncrement(ordering: .relaxed)
                         return channel.close()
                     }
+                    // Concurrent connections per client (socket address), when limited.
+                    if maxPerClient > 0, let gate = security, let address = channel.remoteAddress?.ipAddress {
+                        let key = RateLimitKey("conn:\(address)")
+                        guard gate.connections.tryAcquire(key, max: maxPerClient) else {
+                            stats.connectionsRejected.wrappingIncrement(ordering: .relaxed)
+                            return channel.close()
+                        }
+                        channel.closeFuture.whenComplete { _ in gate.connections.release(key) }
+                    }
                     return channel.eventLoop.makeCompletedFuture {
                         guard let loop = contexts[ObjectIdentifier(channel.eventLoop)] else {
                             throw ChannelError.ioOnClosedChannel
+                        }
+                        if proxyProtocol {
+                            try channel.pipeline.syncOperations.addHandler(ProxyProtocolHandler())
                         }
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                             withPipeliningAssistance: false,  // ProxyHandler queues pipelined requests itself
@@ -76,7 +92,7 @@ public final class ProxyServer: Sendable {
                             withEncoderConfiguration: .init(),
                             withDecoderLimitConfiguration: httpDecoderLimits
                         )
-                        try channel.pipeline.syncOperations.addHandler(ProxyHandler(loop: loop.context))
+                        try channel.pipeline.syncOperations.addHandler(ProxyHandler(loop: loop.context, listenerIndex: listenerIndex))
                     }
                 }
             do {

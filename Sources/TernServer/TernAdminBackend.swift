@@ -5,6 +5,15 @@ import TernAdmin
 import TernConfig
 import TernProxy
 import TernStorage
+import TernPolicy
+
+extension StatsSnapshot {
+    func with(_ change: (inout StatsSnapshot) -> Void) -> StatsSnapshot {
+        var copy = self
+        change(&copy)
+        return copy
+    }
+}
 
 /// The data plane seen from the admin listener: counters, readiness and purges.
 final class TernAdminBackend: AdminBackend {
@@ -80,7 +89,23 @@ final class TernAdminBackend: AdminBackend {
                 rejected: load(stats.connectionsRejected)
             ),
             recentPurges: runtime.purger?.recentPurges ?? []
-        )
+        ).with { snapshot in
+            if let compression = runtime.compression {
+                snapshot.compression = CompressionCoordinator.encodedCodings.compactMap { coding in
+                    guard let counters = compression.counters[coding] else { return nil }
+                    return CompressionStats(
+                        coding: coding.rawValue, bytesIn: counters.bytesIn.load(ordering: .relaxed),
+                        bytesOut: counters.bytesOut.load(ordering: .relaxed), compressions: counters.compressions.load(ordering: .relaxed)
+                    )
+                }
+            }
+            if let gate = runtime.security {
+                snapshot.waf = WAFStats(blocksByRule: gate.wafBlocksByRule, detections: gate.wafDetections.load(ordering: .relaxed))
+                snapshot.rateLimitRejections = gate.rateLimitRejections
+                snapshot.aclDenials = gate.aclDenials.load(ordering: .relaxed)
+                snapshot.recentWAFBlocks = gate.recentWAFBlocks.map { WAFEvent(time: $0.time, ruleId: $0.ruleID, summary: $0.uri) }
+            }
+        }
     }
 
     func readiness() -> Readiness {

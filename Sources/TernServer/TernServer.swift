@@ -44,7 +44,8 @@ public final class TernServer: Sendable {
                 fileIO: NonBlockingFileIO(threadPool: self.threadPool),
                 accessLog: accessLog,
                 cache: cache,
-                threadPool: self.threadPool
+                threadPool: self.threadPool,
+                security: try SecurityGate(configuration: configuration)
             )
             let proxy = try ProxyServer(runtime: runtime, group: self.group, logger: logger)
             self.proxy = proxy

@@ -53,6 +53,12 @@ struct Serve: ParsableCommand {
     @Option(help: "Quick mode: admin listener host:port (token from TERN_ADMIN_TOKEN).")
     var admin: String?
 
+    @Option(help: "Quick mode: the WAF (OWASP CRS at paranoia level 1): on, detection-only or off.")
+    var waf: String?
+
+    @Option(help: "Quick mode: a per-client rate limit such as 100r/s:200 (rate and burst).")
+    var rateLimit: String?
+
     @Option(help: "Event-loop threads (default: one per core).")
     var workers: Int?
 
@@ -63,8 +69,8 @@ struct Serve: ParsableCommand {
     var logLevel: String?
 
     func validate() throws {
-        if self.config != nil && (!self.origin.isEmpty || !self.route.isEmpty || self.memory != nil || self.cacheDir != nil || self.disk != nil || self.admin != nil) {
-            throw ValidationError("--config cannot be combined with the quick-mode flags --origin, --route, --memory, --cache-dir, --disk, --admin.")
+        if self.config != nil && (!self.origin.isEmpty || !self.route.isEmpty || self.memory != nil || self.cacheDir != nil || self.disk != nil || self.admin != nil || self.waf != nil || self.rateLimit != nil) {
+            throw ValidationError("--config cannot be combined with the quick-mode flags --origin, --route, --memory, --cache-dir, --disk, --admin, --waf, --rate-limit.")
         }
         if self.config == nil && self.origin.isEmpty && self.route.isEmpty {
             throw ValidationError("Give --config FILE, or quick mode with at least one --origin URL or --route /prefix=URL.")
@@ -82,7 +88,8 @@ struct Serve: ParsableCommand {
             } else {
                 configuration = try TernConfiguration.quick(
                     listen: self.listen, origins: self.origin, routes: self.route,
-                    memory: self.memory, cacheDir: self.cacheDir, disk: self.disk, admin: self.admin
+                    memory: self.memory, cacheDir: self.cacheDir, disk: self.disk, admin: self.admin,
+                    waf: self.waf, rateLimit: self.rateLimit
                 )
             }
         } catch {
