@@ -10,7 +10,7 @@ import TernCore
 /// IPv4 ranges, exactly like ``IPAddressRange/contains(_:)``.
 ///
 /// Lookups cost one binary search per list over merged, sorted intervals: O(log n), no allocation.
-/// With 1,000 random ranges a lookup takes well under a microsecond (see `Docs/limits.md`).
+/// With 1,000 random ranges a lookup takes well under a microsecond (see `Docs/security.md`).
 ///
 /// Danger: this judges whatever address it is given. Feed it the address from
 /// ``ClientIdentity/resolve(peer:forwardedFor:trusted:)``, never a raw header value.

@@ -106,7 +106,7 @@ final class AccessListTests: XCTestCase {
         }
     }
 
-    /// Not a pass/fail test: prints lookup cost for ~1,000 entries (recorded in Docs/limits.md).
+    /// Not a pass/fail test: prints lookup cost for ~1,000 entries (recorded in Docs/security.md).
     func testLookupCostWithThousandEntries() {
         var random = SplitMix64(seed: 7)
         let deny = Self.randomRanges(1_000, v4Prefixes: 16...32, v6Prefixes: 48...64, &random)
