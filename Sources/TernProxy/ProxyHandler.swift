@@ -62,6 +62,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
 
     // Connection state.
     var requestsOnConnection = 0
+    /// Between `channelRead` and `channelReadComplete` of the client connection.
+    var inClientRead = false
     /// From a request head until its response's `.end` is written.
     var responseInProgress = false
     /// Parts of requests pipelined behind the one being answered.
@@ -256,6 +258,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     /// every in-flight request and so costs two `epoll_ctl` calls per request even when the client
     /// never pipelines. Here reads stop only when the queue grows past `maxPipelined`.
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.inClientRead = true
         let part = self.unwrapInboundIn(data)
         if self.closingAfterResponse { return }
         if !self.pipelined.isEmpty || (self.responseInProgress && self.requestEnded) {
@@ -298,6 +301,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        // One upstream flush per client read cycle covers every part forwarded during it.
+        self.inClientRead = false
         if case .forwarding = self.phase {
             self.connection?.handler.flush()
         }
@@ -452,7 +457,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         case .forwarding:
             guard let connection = self.connection else { return }
             connection.handler.write(.end(nil))
-            connection.handler.flush()
+            if !self.inClientRead { connection.handler.flush() }
             if !self.responseStarted { self.armFirstByteTimer() }
         case .file(let index):
             self.serveFile(index)
@@ -559,7 +564,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         while let part = self.pendingBody.popFirst() {
             connection.handler.write(part)
         }
-        connection.handler.flush()
+        if !self.inClientRead { connection.handler.flush() }  // else channelReadComplete flushes
         if self.requestEnded { self.armFirstByteTimer() }
         if !self.context.channel.isWritable { connection.handler.pauseReads() } else { connection.handler.resumeReads() }
         if connection.channel.isWritable { self.resumeClientReads() }
