@@ -22,6 +22,28 @@ public struct AccessLogRecord: Sendable {
     public var requestID: String?
     /// The security filters' outcome (`acl-denied`, `rate-limited`, `waf-blocked`, `waf-detected`…).
     public var security: String? = nil
+
+    public init(
+        unixTime: Int64, client: String, method: String, target: String, version: String, status: Int,
+        bytesSent: Int, durationMicros: Int64, upstream: String?, upstreamMicros: Int64?, cacheStatus: String?,
+        referer: String?, userAgent: String?, requestID: String?, security: String? = nil
+    ) {
+        self.unixTime = unixTime
+        self.client = client
+        self.method = method
+        self.target = target
+        self.version = version
+        self.status = status
+        self.bytesSent = bytesSent
+        self.durationMicros = durationMicros
+        self.upstream = upstream
+        self.upstreamMicros = upstreamMicros
+        self.cacheStatus = cacheStatus
+        self.referer = referer
+        self.userAgent = userAgent
+        self.requestID = requestID
+        self.security = security
+    }
 }
 
 /// Formats access-log lines (pure; `combined` as Apache/nginx write it, or JSON lines).
@@ -94,17 +116,8 @@ public enum AccessLogFormatter {
     static func civil(_ unix: Int64) -> (y: Int64, m: Int, d: Int, hh: Int, mm: Int, ss: Int) {
         let days = unix >= 0 ? unix / 86_400 : (unix - 86_399) / 86_400
         let secs = Int(unix - days * 86_400)
-        // Howard Hinnant's days-from-civil inverse.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = Int(doy - (153 * mp + 2) / 5 + 1)
-        let m = Int(mp < 10 ? mp + 3 : mp - 9)
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        return (y, m, d, secs / 3600, (secs % 3600) / 60, secs % 60)
+        let date = HTTPDate.civil(fromDays: days)
+        return (date.year, date.month, date.day, secs / 3600, (secs % 3600) / 60, secs % 60)
     }
 
     static func two(_ v: Int) -> String { v < 10 ? "0\(v)" : String(v) }
