@@ -131,6 +131,11 @@ extension ProxyHandler {
         if let compression = self.runtime.compression, let all = entries, compression.isCompressible(entry.meta) {
             self.cache?.negotiated = true
             served = compression.select(identity: entry, among: all, request: head.headers)
+        } else if ContentCoding.applied(entry.meta.headers).map({ $0 != .identity }) ?? false {
+            // Stored as the origin encoded it: passed through, or decoded for a client that
+            // can't take that coding.
+            self.cache?.negotiated = true
+            if let decoded = self.decodedForClient(entry, request: head.headers) { served = decoded }
         }
         var decision = CachePolicy.reuse(request: head.headers, method: head.method, stored: stored, now: nowMillis, options: exchange.route.policy)
         if entry.meta.softPurged, decision == .fresh || decision == .staleWhileRevalidate { decision = .revalidate }
@@ -509,6 +514,8 @@ extension ProxyHandler {
 
     func writeClientBody(_ buffer: ByteBuffer) {
         if self.clientGone { return }
+        guard let buffer = self.decodeForClient(buffer) else { return }
+        if buffer.readableBytes == 0 { return }
         self.responseBytes += buffer.readableBytes
         self.context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         if !self.context.channel.isWritable { self.connection?.handler.pauseReads() }

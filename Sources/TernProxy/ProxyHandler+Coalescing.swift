@@ -89,7 +89,10 @@ extension ProxyHandler: FillWaiter {
             var out = headers
             out.replaceOrAdd(name: "Age", value: CachePolicy.ageHeaderValue(freshness))
             self.applyClientView(status: status, responseHeaders: headers, request: request, headers: &out)
-            let responseStatus = self.cacheOverrideStatus ?? HTTPResponseStatus(statusCode: status)
+            var responseStatus = self.cacheOverrideStatus ?? HTTPResponseStatus(statusCode: status)
+            if request.method != .HEAD, responseStatus != .notModified {
+                self.prepareClientDecoding(response: headers, request: request, headers: &out, status: &responseStatus)
+            }
             self.responseStatus = Int(responseStatus.code)
             self.writeResponseHead(status: responseStatus, headers: out, request: request)
             self.context.flush()

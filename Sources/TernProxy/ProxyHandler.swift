@@ -6,6 +6,7 @@ import TernFileOrigin
 import TernAdmin
 import TernCore
 import TernPolicy
+import TernCompression
 import TernWAF
 
 /// Sent down a connection's pipeline when the server starts draining: finish the current
@@ -123,6 +124,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     var requestID: String?
     var admission: PendingAdmission?
     var wafTransaction: WAFTransactionHandle?
+    /// Decodes the origin's content coding for a client that doesn't accept it.
+    var clientDecoder: StreamingDecoder?
 
     init(loop: LoopContext, listenerIndex: Int = 0) {
         self.listenerIndex = listenerIndex
@@ -654,7 +657,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             return
         }
         self.responseStarted = true
-        let status = self.cacheOverrideStatus ?? head.status
+        var status = self.cacheOverrideStatus ?? head.status
+        if request.method != .HEAD, status != .notModified {
+            self.prepareClientDecoding(response: head.headers, request: request, headers: &headers, status: &status)
+        }
         self.responseStatus = Int(status.code)
         self.writeResponseHead(status: status, headers: headers, request: request)
     }
@@ -1008,6 +1014,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         self.waitingTarget = nil
         self.finishWAFTransaction()
         self.admission = nil
+        self.clientDecoder = nil
         self.requestID = nil
         self.securityOutcome = nil
         self.clientIdentity = nil

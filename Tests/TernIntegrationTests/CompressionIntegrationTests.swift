@@ -116,3 +116,31 @@ final class CompressionIntegrationTests: XCTestCase {
         }
     }
 }
+
+/// An origin that already encodes: passed through to clients that accept it, decoded for the rest.
+final class OriginEncodingTests: XCTestCase {
+    func testOriginGzipIsDecodedForClientsThatCannotTakeIt() throws {
+        let text = String(repeating: "already compressed by the origin. ", count: 500)
+        let gzipped = try Compression.compress(ByteBuffer(string: text), coding: .gzip, allocator: ByteBufferAllocator())
+        let bytes = Array(buffer: gzipped)
+        let origin = try TestOrigin.start { request in
+            .bytes(bytes, headers: [("Content-Type", "text/plain"), ("Content-Encoding", "gzip"), ("Cache-Control", request.uri == "/nostore" ? "no-store" : "max-age=60")])
+        }
+        defer { origin.stop() }
+        let tern = try startTern(proxyYAML(members: [origin.url]))
+        defer { tern.shutdown() }
+        for path in ["/stored", "/stored", "/nostore"] {  // miss, hit, uncacheable
+            let plain = try get(tern.port, path)
+            XCTAssertNil(plain.header("Content-Encoding"), path)
+            XCTAssertEqual(plain.bodyString, text, "\(path): decoded for a client without Accept-Encoding: gzip")
+            XCTAssertEqual(plain.header("Vary")?.lowercased(), "accept-encoding", path)
+            let gzip = try get(tern.port, path, headers: [("Accept-Encoding", "gzip")])
+            XCTAssertEqual(gzip.header("Content-Encoding"), "gzip", path)
+            XCTAssertEqual(gzip.body, bytes, "\(path): passed through as the origin encoded it")
+            let br = try get(tern.port, path, headers: [("Accept-Encoding", "br")])
+            XCTAssertNil(br.header("Content-Encoding"), path)
+            XCTAssertEqual(br.bodyString, text, path)
+        }
+        XCTAssertEqual(origin.requests.filter { $0.uri == "/stored" }.count, 1)
+    }
+}
