@@ -56,8 +56,43 @@ extension ProxyHandler {
         return CacheEntry(meta: meta, body: body)
     }
 
-    /// Body bytes through the client's decoder, if one is set up.
+    /// Responses Tern does not store are compressed on the fly at a lower (streaming) quality for
+    /// clients that accept br or gzip; stored ones are encoded once in the background instead.
+    func prepareStreamingCompression(response: HTTPHeaders, request: HTTPRequestHead, headers: inout HTTPHeaders, status: HTTPResponseStatus) {
+        guard self.clientDecoder == nil, self.cache?.fill == nil, self.cache?.suppressBody != true,
+              self.cacheOverrideStatus == nil, request.method != .HEAD,
+              let policy = self.runtime.compression?.policy,
+              policy.shouldCompress(status: Int(status.code), responseHeaders: response, method: request.method)
+        else { return }
+        CompressionCoordinator.addVary(&headers)
+        guard let coding = AcceptEncoding(request.headers).choose(available: [.br, .gzip, .identity]), coding != .identity,
+              let encoder = try? StreamingEncoder(coding: coding) else { return }
+        self.clientEncoder = encoder
+        headers.remove(name: "content-length")
+        headers.replaceOrAdd(name: "Content-Encoding", value: coding.rawValue)
+        if let etag = CompressionPolicy.variantETag(headers.first(name: "etag"), coding: coding) {
+            headers.replaceOrAdd(name: "ETag", value: etag)
+        } else {
+            headers.remove(name: "etag")
+        }
+        headers.remove(name: "accept-ranges")
+    }
+
+    /// The encoder's last bytes, written just before the response's end.
+    func finishClientEncoding() {
+        guard let encoder = self.clientEncoder else { return }
+        self.clientEncoder = nil
+        if let tail = try? encoder.finish(allocator: self.context.channel.allocator), tail.readableBytes > 0, !self.clientGone {
+            self.responseBytes += tail.readableBytes
+            self.context.write(self.wrapOutboundOut(.body(.byteBuffer(tail))), promise: nil)
+        }
+    }
+
+    /// Body bytes through the client's decoder or encoder, if one is set up.
     func decodeForClient(_ buffer: ByteBuffer) -> ByteBuffer? {
+        if let encoder = self.clientEncoder {
+            return (try? encoder.encode(buffer, allocator: self.context.channel.allocator)) ?? ByteBuffer()
+        }
         guard let decoder = self.clientDecoder else { return buffer }
         do {
             return try decoder.decode(buffer, allocator: self.context.channel.allocator)

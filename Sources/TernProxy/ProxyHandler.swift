@@ -126,6 +126,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     var wafTransaction: WAFTransactionHandle?
     /// Decodes the origin's content coding for a client that doesn't accept it.
     var clientDecoder: StreamingDecoder?
+    /// Compresses a response that is not stored, for a client that accepts br or gzip.
+    var clientEncoder: StreamingEncoder?
 
     init(loop: LoopContext, listenerIndex: Int = 0) {
         self.listenerIndex = listenerIndex
@@ -660,6 +662,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         var status = self.cacheOverrideStatus ?? head.status
         if request.method != .HEAD, status != .notModified {
             self.prepareClientDecoding(response: head.headers, request: request, headers: &headers, status: &status)
+            self.prepareStreamingCompression(response: head.headers, request: request, headers: &headers, status: status)
         }
         self.responseStatus = Int(status.code)
         self.writeResponseHead(status: status, headers: headers, request: request)
@@ -896,6 +899,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     /// All bookkeeping happens before `.end` is written: writing it lets `HTTPServerPipelineHandler`
     /// deliver the next pipelined request synchronously, which starts a new exchange on this handler.
     func finishResponse(_ afterWrite: (() -> Void)? = nil) {
+        self.finishClientEncoding()
         self.releaseCacheLock(.failed)  // normally already released with its real outcome
         self.finishWAFTransaction()
         if self.clientGone {
@@ -1015,6 +1019,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         self.finishWAFTransaction()
         self.admission = nil
         self.clientDecoder = nil
+        self.clientEncoder = nil
         self.requestID = nil
         self.securityOutcome = nil
         self.clientIdentity = nil

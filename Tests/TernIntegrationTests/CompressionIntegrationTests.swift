@@ -144,3 +144,27 @@ final class OriginEncodingTests: XCTestCase {
         XCTAssertEqual(origin.requests.filter { $0.uri == "/stored" }.count, 1)
     }
 }
+
+/// Responses that are not stored are compressed on the fly for clients that accept it.
+final class StreamingCompressionTests: XCTestCase {
+    func testUncacheableCompressibleResponseIsStreamCompressed() throws {
+        let text = String(repeating: "{\"id\": 1, \"name\": \"streamed\"}, ", count: 400)
+        let origin = try TestOrigin.start { _ in
+            .chunked([String(text.prefix(6000)), String(text.dropFirst(6000))], headers: [("Content-Type", "application/json"), ("Cache-Control", "no-store")])
+        }
+        defer { origin.stop() }
+        let tern = try startTern(proxyYAML(members: [origin.url]))
+        defer { tern.shutdown() }
+        for coding in [ContentCoding.br, .gzip] {
+            let response = try get(tern.port, "/api", headers: [("Accept-Encoding", coding.rawValue)])
+            XCTAssertEqual(response.header("Content-Encoding"), coding.rawValue)
+            XCTAssertEqual(response.header("Vary")?.lowercased(), "accept-encoding")
+            let decoded = try Compression.decompress(ByteBuffer(bytes: response.body), coding: coding, maxOutput: 1 << 22, allocator: ByteBufferAllocator())
+            XCTAssertEqual(String(buffer: decoded), text)
+            XCTAssertLessThan(response.body.count, text.utf8.count / 4)
+        }
+        let plain = try get(tern.port, "/api")
+        XCTAssertNil(plain.header("Content-Encoding"))
+        XCTAssertEqual(plain.bodyString, text)
+    }
+}
