@@ -32,6 +32,7 @@ public final class SecurityGate: Sendable {
     let routes: [RouteSecurity]
     let rateLimiter = RateLimiterTable(maximumKeys: 100_000)
     public let waf: WAFEngine?
+    private let wafExclusionSets: [WAFRuleExclusions]
     let connections = ConnectionCounter()
     let maxConnectionsPerClient: Int
 
@@ -91,6 +92,7 @@ public final class SecurityGate: Sendable {
             ))
         }
         self.routes = routes
+        self.wafExclusionSets = exclusionSets
         if routes.contains(where: { $0.wafMode != .off }) {
             var settings = WAFSettings()
             let waf = configuration.waf
@@ -108,6 +110,13 @@ public final class SecurityGate: Sendable {
         } else {
             self.waf = nil
         }
+    }
+
+    /// Reloads the rule files (e.g. after a CRS update) with the same settings. A failed reload
+    /// keeps the old rules and throws the engine's error.
+    public func reloadWAF() throws {
+        guard let waf = self.waf else { return }
+        try waf.reload(settings: waf.settings, exclusionSets: self.wafExclusionSets)
     }
 
     static func mode(_ mode: WAFModeConfig) -> WAFMode {

@@ -110,6 +110,20 @@ public final class TernServer: Sendable {
             source.resume()
             sources.append(source)
         }
+        // SIGHUP reloads the WAF rules; a failed reload keeps the old ones and says why.
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: queue)
+        hangup.setEventHandler { [proxy = self.proxy, logger = self.logger] in
+            guard let gate = proxy.runtime.security, gate.waf != nil else { return }
+            do {
+                try gate.reloadWAF()
+                logger.notice("WAF rules reloaded")
+            } catch {
+                logger.error("WAF reload failed; keeping the previous rules", metadata: ["error": "\(error)"])
+            }
+        }
+        hangup.resume()
+        sources.append(hangup)
         semaphore.wait()
         self.logger.notice("shutting down: draining in-flight requests", metadata: [
             "timeout": "\(self.configuration.shutdownTimeout)",

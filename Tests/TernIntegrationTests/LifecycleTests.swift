@@ -160,6 +160,33 @@ final class LifecycleTests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 0)
     }
 
+    func testSIGHUPReloadsWAFRulesAndKeepsBlocking() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: self.ternBinary.path), "build the tern product first")
+        let origin = try TestOrigin.start { _ in .ok("fine") }
+        defer { origin.stop() }
+        let port = try TestPorts.freeLoopbackPort()
+        let process = Process()
+        process.executableURL = self.ternBinary
+        process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--origin", origin.url, "--waf", "on",
+                             "--access-log", "off", "--workers", "1", "--memory", "0"]
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        defer {
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+        }
+        XCTAssertTrue(waitUntil(timeout: 15) { (try? RawHTTPClient.get(port: port, path: "/ok", headers: [("User-Agent", "Mozilla/5.0")])) != nil })
+        kill(process.processIdentifier, SIGHUP)
+        Thread.sleep(forTimeInterval: 0.5)
+        XCTAssertEqual(try get(port, "/ok", headers: [("User-Agent", "Mozilla/5.0"), ("Accept", "text/html")]).status, 200)
+        XCTAssertEqual(try get(port, "/x?id=1%27%20OR%20%271%27%3D%271", headers: [("User-Agent", "Mozilla/5.0"), ("Accept", "text/html")]).status, 403)
+        process.terminate()
+        process.waitUntilExit()
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(log.contains("WAF rules reloaded"), log)
+    }
+
     func testServeRejectsBadFlags() throws {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: self.ternBinary.path), "build the tern product first")
         let result = try self.run(["serve", "--listen", "127.0.0.1:99999", "--origin", "http://127.0.0.1:9000"])
