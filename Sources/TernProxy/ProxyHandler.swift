@@ -891,6 +891,12 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
 
     /// Answers once the request (and any body, discarded) has ended, keeping the connection.
     func respondLater(_ status: HTTPResponseStatus, _ body: String, extra: [(String, String)] = []) {
+        if self.requestEnded {
+            // Reached after an asynchronous step (disk lookup, WAF) the request already ended.
+            self.pendingBody.removeAll()
+            self.resumeClientReads()
+            return self.sendLocalResponse(status, body, extraHeaders: HTTPHeaders(extra))
+        }
         self.phase = .localDeferred(status, body, HTTPHeaders(extra))
     }
 

@@ -108,3 +108,46 @@ final class DiskTierIntegrationTests: XCTestCase {
         XCTAssertEqual(self.origin.requestCount, before, "no object had to be refetched after kill -9")
     }
 }
+
+/// Answers produced after an asynchronous step (disk lookup, WAF) must still be sent.
+final class AsyncPathAnswerTests: XCTestCase {
+    func testOnlyIfCachedMissAfterDiskLookupAnswers504() throws {
+        let directory = NSTemporaryDirectory() + "tern-async-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let origin = try TestOrigin.start { _ in .ok("x", headers: [("Cache-Control", "max-age=60")]) }
+        defer { origin.stop() }
+        let tern = try startTern("""
+            \(testListenerYAML)
+            origins:
+              app:
+                members: ["\(origin.url)"]
+            routes:
+              - path: /
+                origin: app
+            cache:
+              memory: 0
+              disk:
+                path: \(directory)
+                size: 16MiB
+            """)
+        defer { tern.shutdown() }
+        let response = try get(tern.port, "/never", headers: [("Cache-Control", "only-if-cached")])
+        XCTAssertEqual(response.status, 504)
+        XCTAssertEqual(origin.requestCount, 0)
+    }
+
+    func testNoMemberAfterWAFAnswers503() throws {
+        let dead = try TestPorts.freeLoopbackPort()
+        let tern = try startTern(proxyYAML(members: ["http://127.0.0.1:\(dead)"], extraPool: """
+                passive_health:
+                  max_failures: 1
+                  cooldown: 60s
+            """, extraTop: """
+            waf:
+              mode: on
+            """))
+        defer { tern.shutdown() }
+        XCTAssertEqual(try get(tern.port, "/", headers: [("User-Agent", "Mozilla/5.0"), ("Accept", "text/html")]).status, 502)
+        XCTAssertEqual(try get(tern.port, "/", headers: [("User-Agent", "Mozilla/5.0"), ("Accept", "text/html")]).status, 503)
+    }
+}
