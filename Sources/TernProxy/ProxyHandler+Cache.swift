@@ -96,6 +96,7 @@ extension ProxyHandler {
             .whenComplete { result in
                 guard exchange == self.exchangeID, case .lookingUp = self.phase else { return }
                 self.phase = .idle
+                self.resumeClientReads()
                 let entries = (try? result.get()) ?? nil
                 self.decide(entries: entries, tier: entries == nil ? nil : "disk", target: target, expectContinue: expectContinue)
             }

@@ -898,6 +898,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             return self.sendLocalResponse(status, body, extraHeaders: HTTPHeaders(extra))
         }
         self.phase = .localDeferred(status, body, HTTPHeaders(extra))
+        self.resumeClientReads()  // the answer waits for the request's end: keep reading
     }
 
     /// Ends the response, logs it, and readies the connection for the next request (or closes it).
