@@ -97,7 +97,7 @@ extension ProxyHandler {
             bodyTruncated: admission.bodyTruncated
         )
         let exchange = self.exchangeID
-        waf.inspectRequest(request, ruleSet: admission.ruleSet, mode: admission.mode, on: self.context.eventLoop)
+        waf.inspectRequest(request, ruleSet: admission.ruleSet, mode: admission.mode, keepTransaction: false, on: self.context.eventLoop)
             .assumeIsolatedUnsafeUnchecked()
             .whenComplete { result in
                 guard exchange == self.exchangeID, case .wafInspecting = self.phase, let head = self.requestHead else {

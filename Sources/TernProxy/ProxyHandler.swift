@@ -65,6 +65,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     var requestsOnConnection = 0
     /// Between `channelRead` and `channelReadComplete` of the client connection.
     var inClientRead = false
+    /// The client half-closed its side: no more requests will come.
+    var inputClosed = false
     /// From a request head until its response's `.end` is written.
     var responseInProgress = false
     /// Parts of requests pipelined behind the one being answered.
@@ -161,6 +163,14 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            // The client half-closed after sending: answer what it sent, then close.
+            self.inputClosed = true
+            if case .idle = self.phase, !self.responseInProgress, self.pipelined.isEmpty {
+                context.close(promise: nil)
+            }
+            return
+        }
         if let announced = event as? ProxyProtocolAddressEvent {
             // The load balancer's PROXY header names the real client.
             if let source = announced.source {
@@ -189,6 +199,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         switch error {
         case HTTPParserError.headerOverflow, is ByteToMessageDecoderError.PayloadTooLargeError:
             status = .requestHeaderFieldsTooLarge
+        case HTTPParserError.invalidMethod:
+            status = .notImplemented
+        case HTTPParserError.invalidVersion:
+            status = .httpVersionNotSupported
         case is HTTPParserError:
             status = .badRequest
         default:
@@ -362,7 +376,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         if head.uri.utf8.count > Int(self.limits.maxURIBytes.bytes) {
             return self.respondLocally(.uriTooLong, "URI too long\n", closing: true)
         }
-        if hostCount > 1 || (hostCount == 0 && head.version.major == 1 && head.version.minor >= 1) {
+        let isHTTP11 = head.version.major == 1 && head.version.minor >= 1
+        if hostCount > 1 || (isHTTP11 && (hostCount == 0 || hostValue?.isEmpty == true) && !head.uri.hasPrefix("http")) {
             return self.respondLocally(.badRequest, "Bad request: exactly one Host header is required\n", closing: self.requestHasBody)
         }
         if let max = self.limits.maxRequestBody, let contentLength, contentLength > max.bytes {
@@ -571,7 +586,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         }
         if !self.inClientRead { connection.handler.flush() }  // else channelReadComplete flushes
         if self.requestEnded { self.armFirstByteTimer() }
-        if !self.context.channel.isWritable { connection.handler.pauseReads() } else { connection.handler.resumeReads() }
+        if !self.clientGone && !self.context.channel.isWritable { connection.handler.pauseReads() } else { connection.handler.resumeReads() }
         if connection.channel.isWritable { self.resumeClientReads() }
     }
 
@@ -918,7 +933,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             return
         }
         let keepAlive = self.keepAlive && (self.requestEnded || !self.requestHasBody)
-        let closeAfterWrite = !keepAlive || self.draining
+        let closeAfterWrite = !keepAlive || self.draining || (self.inputClosed && self.pipelined.isEmpty)
         self.logExchange()
         self.responseInProgress = false
         if keepAlive {

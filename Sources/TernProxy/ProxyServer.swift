@@ -55,6 +55,7 @@ public final class ProxyServer: Sendable {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.maxMessagesPerRead, value: 16)
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .childChannelInitializer { [contexts, connections] channel in
                     let open = stats.connectionsOpen.wrappingIncrementThenLoad(ordering: .relaxed)
                     stats.connectionsAccepted.wrappingIncrement(ordering: .relaxed)

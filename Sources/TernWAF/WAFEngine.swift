@@ -94,10 +94,14 @@ public final class WAFEngine: Sendable {
     /// Mode `off` completes at once with `.pass` / `.off`. In `detectionOnly` the action is always `.pass`
     /// and the would-be intervention is recorded (outcome `.detected`). When the queue is full the verdict
     /// is `.overloaded` with `.pass` (fail-open) or `.deny(503)` (fail-closed).
+    ///
+    /// With `keepTransaction: false` the logging phase and clean-up run in the same job right after
+    /// phase 2 (the caller won't inspect the response), saving a second hop to the WAF threads.
     public func inspectRequest(
         _ request: WAFRequest,
         ruleSet: Int,
         mode: WAFMode,
+        keepTransaction: Bool = true,
         on eventLoop: any EventLoop
     ) -> EventLoopFuture<WAFRequestVerdict> {
         if mode == .off {
@@ -112,7 +116,7 @@ public final class WAFEngine: Sendable {
         let compiled = ruleSets[ruleSet]
         let promise = eventLoop.makePromise(of: WAFRequestVerdict.self)
         let admitted = self.pool.trySubmit(queueLimit: settings.queueLimit) { [instance = self.instance] in
-            let verdict = Self.process(
+            var verdict = Self.process(
                 request,
                 instance: instance,
                 ruleSet: compiled,
@@ -121,6 +125,10 @@ public final class WAFEngine: Sendable {
                 settings: settings,
                 audit: audit
             )
+            if !keepTransaction, let transaction = verdict.transaction {
+                transaction.close()
+                verdict.transaction = nil
+            }
             promise.succeed(verdict)
         }
         guard admitted else {

@@ -104,3 +104,65 @@ final class ClientProtectionTests: XCTestCase {
         XCTAssertEqual(try get(self.tern.port, "/").bodyString, "ok 0")
     }
 }
+
+/// Regressions found by the CRS-over-HTTP runner (helper report, 2026-11-27).
+final class HalfCloseAndAbortTests: XCTestCase {
+    func testHalfClosedClientStillGetsItsAnswer() throws {
+        let origin = try TestOrigin.start { _ in .ok("answered") }
+        defer { origin.stop() }
+        let tern = try startTern(proxyYAML(members: [origin.url]))
+        defer { tern.shutdown() }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(tern.port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        XCTAssertEqual(rc, 0)
+        let request = "GET /h HTTP/1.1\r\nHost: t\r\n\r\n"
+        _ = request.withCString { send(fd, $0, strlen($0), 0) }
+        shutdown(fd, Int32(SHUT_WR))
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            received += buffer[0..<n]
+        }
+        let text = String(decoding: received, as: UTF8.self)
+        XCTAssertTrue(text.hasPrefix("HTTP/1.1 200"), text)
+        XCTAssertTrue(text.hasSuffix("answered"), text)
+    }
+
+    func testClientLeavingDuringFirstConnectDoesNotStallTheNextRequest() throws {
+        let origin = try TestOrigin.start { _ in .ok("ok", headers: [("Cache-Control", "max-age=60")]) }
+        defer { origin.stop() }
+        let tern = try startTern(proxyYAML(members: [origin.url]))
+        defer { tern.shutdown() }
+        let leaving = try RawHTTPClient(port: tern.port)
+        try leaving.send("GET /first HTTP/1.1\r\nHost: t\r\n\r\n")
+        leaving.close()
+        let started = Date()
+        XCTAssertEqual(try get(tern.port, "/first", headers: [("Host", "t")]).bodyString, "ok")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 2, "the abandoned leader must finish its fetch, not hold the lock")
+    }
+
+    func testEmptyHostIsRejectedAndUnknownMethodsGet501() throws {
+        let origin = try TestOrigin.start { _ in .ok("ok") }
+        defer { origin.stop() }
+        let tern = try startTern(proxyYAML(members: [origin.url]))
+        defer { tern.shutdown() }
+        let client = try RawHTTPClient(port: tern.port)
+        defer { client.close() }
+        try client.send("GET / HTTP/1.1\r\nHost:\r\n\r\n")
+        XCTAssertEqual(try client.readResponse().status, 400)
+        let other = try RawHTTPClient(port: tern.port)
+        defer { other.close() }
+        try other.send("FOO / HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertEqual(try other.readResponse().status, 501)
+        XCTAssertEqual(origin.requestCount, 0)
+    }
+}
