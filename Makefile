@@ -22,7 +22,7 @@ define install_missing
 	fi
 endef
 
-.PHONY: deps bench-deps build build-debug run test bench bench-cache bench-coalesce clean
+.PHONY: deps bench-deps build build-debug run test bench bench-cache bench-coalesce bench-waf clean
 
 deps:
 	$(call install_missing,$(DEB_PACKAGES))
@@ -52,6 +52,9 @@ bench-cache: bench-deps build
 
 bench-coalesce: bench-deps build
 	Bench/coalesce-vs-nginx.sh
+
+bench-waf: bench-deps build
+	Bench/waf-vs-nginx.sh
 
 clean:
 	rm -rf .build

@@ -9,7 +9,8 @@
 #
 # Globals the functions read (set by the caller): KEEP_WORK, SKIP_BUILD, TERN_BIN, PROXY_CPU, LOAD_CPU,
 # WRK_THREADS, CONNECTIONS, RESULTS (results file, once it exists), WRK_LOG, ORIGIN_PID + ORIGIN_WORKERS
-# (for wrk_measure), ORIGIN_PORT (for render_nginx).
+# (for wrk_measure), ORIGIN_PORT (for render_nginx), optionally WRK_ARGS (array of extra wrk arguments,
+# e.g. -H "Header: value" pairs; unset or empty = none).
 # Globals the functions set: NGINX, PIN_PROXY, PIN_LOAD, PINNING, NPROC, WORK, PIDS, FINISHED, PORT,
 # STARTED_PID, and M_* (wrk_measure's results).
 
@@ -262,7 +263,7 @@ wrk_measure() {
     out=$WORK/wrk.$target.$label
     c0=$(cpu_ticks $pids); o0=$(cpu_ticks "$ORIGIN_PID" $ORIGIN_WORKERS); b0=$(core_busy "$PROXY_CPU"); l0=$(core_busy "$LOAD_CPU")
     children_ticks >"$WORK/w0"; t0=$(date +%s%N)
-    "${PIN_LOAD[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${duration}s" --latency \
+    "${PIN_LOAD[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${duration}s" --latency ${WRK_ARGS[@]+"${WRK_ARGS[@]}"} \
         "$url" >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed against $target"; }
     t1=$(date +%s%N); children_ticks >"$WORK/w1"
     c1=$(cpu_ticks $pids); o1=$(cpu_ticks "$ORIGIN_PID" $ORIGIN_WORKERS); b1=$(core_busy "$PROXY_CPU"); l1=$(core_busy "$LOAD_CPU")

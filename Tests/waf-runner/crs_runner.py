@@ -20,6 +20,7 @@ import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_TESTS = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "waf", "crs-3.3.4-regression"))
+DEFAULT_KNOWN = os.path.normpath(os.path.join(HERE, "..", "TernWAFTests", "Fixtures", "crs-known-failures.txt"))
 
 
 def paranoia_levels(rules_dir):
@@ -108,24 +109,56 @@ def build_request(inp, test_id, host_header):
 
 
 def send(host, port, payload, timeout):
-    """Returns (status or None, error string or None)."""
+    """Returns (status or None, error string or None).
+
+    The request is written and the socket is NOT half-closed: Tern (like any SwiftNIO server without
+    half-closure support) treats a read EOF as the end of the connection and drops the request without an
+    answer, so shutdown(SHUT_WR) after the request made every status-judged stage look like "no response".
+    Reads until the end of the response head (or EOF / timeout).
+    """
     try:
         with socket.create_connection((host, port), timeout=timeout) as s:
-            s.sendall(payload)
             try:
-                s.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
+                s.sendall(payload)
+            except OSError as e:  # the server may answer (400) and close before it has read everything
+                send_error = str(e)
+            else:
+                send_error = None
             data = b""
-            while b"\r\n" not in data:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
+            try:
+                while b"\r\n\r\n" not in data:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+            except socket.timeout:
+                if not data:
+                    return None, "timeout (no response within %gs)" % timeout
+            except OSError as e:
+                if not data:
+                    return None, str(e)
             m = re.match(rb"HTTP/\d(?:\.\d)? (\d{3})", data)
-            return (int(m.group(1)), None) if m else (None, "no status line")
+            if m:
+                return int(m.group(1)), None
+            return None, send_error or ("connection closed without a response" if not data else "no status line")
     except OSError as e:
         return None, str(e)
+
+
+def known_failures(path):
+    """title -> (category, explanation) from Tests/TernWAFTests/Fixtures/crs-known-failures.txt."""
+    known = {}
+    if path and os.path.exists(path):
+        for line in open(path, encoding="utf-8"):
+            m = re.match(r"(\S+) (\S+) — (.*)", line.strip())
+            if m and not line.startswith("#"):
+                known[m.group(1)] = (m.group(2), m.group(3))
+    return known
+
+
+# Statuses Tern's HTTP layer (SwiftNIO/llhttp request parser and Tern's own method/target checks) answers
+# before the WAF sees a request.
+HTTP_LAYER_STATUSES = (400, 405, 414, 431, 501, 505)
 
 
 def read_audit(path, offset):
@@ -142,6 +175,23 @@ def read_audit(path, offset):
     return by_test
 
 
+def classify(r, known):
+    """Why a stage failed: one of the categories printed in the summary."""
+    title = r["stage"]["title"]
+    kind, want = r["stage"]["expect"]
+    waf_saw_it = bool(r["records"])
+    if not waf_saw_it and r["status"] in HTTP_LAYER_STATUSES:
+        return "http-layer", f"Tern answered {r['status']} before the WAF (request refused by the HTTP layer; never forwarded)"
+    if title in known:
+        return "known:" + known[title][0], known[title][1]
+    if r["status"] is None:
+        return "no-response", r["error"] or "no response"
+    if kind == "status":
+        return "status", f"expected {want}, Tern answered {r['status']}" + (
+            f" (WAF outcome {r['records'][0].get('outcome')})" if waf_saw_it else " (no WAF audit record)")
+    return "waf", f"rule_ids {r['rule_ids']}"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("url")
@@ -150,6 +200,7 @@ def main():
     ap.add_argument("--json", action="store_true", help="print a JSON report")
     ap.add_argument("--tests", default=os.environ.get("TERN_CRS_REGRESSION_DIR", DEFAULT_TESTS))
     ap.add_argument("--rules", default="/usr/share/modsecurity-crs/rules")
+    ap.add_argument("--known", default=DEFAULT_KNOWN, help="known-failures file (title category — reason)")
     ap.add_argument("--timeout", type=float, default=5.0)
     args = ap.parse_args()
 
@@ -157,23 +208,35 @@ def main():
     host, port = url.hostname or "127.0.0.1", url.port or 80
     levels = paranoia_levels(args.rules)
     stages = load(args.tests, args.subset, levels)
+    known = known_failures(args.known)
     offset = os.path.getsize(args.audit_log) if os.path.exists(args.audit_log) else 0
 
     results = []
+    t0 = time.time()
     for stage in stages:
         if not stage["enabled"] or levels.get(stage["rule"], 1) > 1:
             continue
         test_id = uuid.uuid4().hex
         status, error = send(host, port, build_request(stage["input"], test_id, host), args.timeout)
         results.append(dict(stage=stage, test_id=test_id, status=status, error=error))
+    elapsed = time.time() - t0
 
-    time.sleep(1.0)  # the audit log is written off the request path
+    # The audit log is written off the request path: wait until it stops growing (at least 1 s).
+    time.sleep(1.0)
+    size = -1
+    for _ in range(50):
+        now = os.path.getsize(args.audit_log) if os.path.exists(args.audit_log) else 0
+        if now == size:
+            break
+        size = now
+        time.sleep(0.2)
     audit = read_audit(args.audit_log, offset) if os.path.exists(args.audit_log) else {}
 
     passed, failed = 0, []
     for r in results:
         kind, want = r["stage"]["expect"]
-        ids = sorted({i for rec in audit.get(r["test_id"], []) for i in rec.get("rule_ids", [])})
+        r["records"] = audit.get(r["test_id"], [])
+        ids = sorted({i for rec in r["records"] for i in rec.get("rule_ids", [])})
         if kind == "log_contains":
             ok = want in ids
         elif kind == "no_log_contains":
@@ -186,19 +249,46 @@ def main():
         if ok:
             passed += 1
         else:
+            r["category"], r["why"] = classify(r, known)
             failed.append(r)
 
     total = len(results)
+    by_cat = {}
+    for f in failed:
+        by_cat.setdefault(f["category"], []).append(f)
+    http_layer = len(by_cat.get("http-layer", []))
+    statuses = {}
+    for r in results:
+        statuses[r["status"]] = statuses.get(r["status"], 0) + 1
     if args.json:
-        print(json.dumps(dict(passed=passed, total=total, failures=[
-            dict(title=f["stage"]["title"], expect=f["stage"]["expect"], status=f["status"], error=f["error"], rule_ids=f["rule_ids"])
-            for f in failed]), indent=1))
+        print(json.dumps(dict(passed=passed, total=total, http_layer=http_layer, seconds=round(elapsed, 1),
+                              categories={k: len(v) for k, v in by_cat.items()},
+                              statuses={str(k): v for k, v in statuses.items()},
+                              failures=[dict(title=f["stage"]["title"], expect=f["stage"]["expect"], status=f["status"],
+                                             error=f["error"], rule_ids=f["rule_ids"], category=f["category"], why=f["why"])
+                                        for f in failed]), indent=1))
     else:
-        for f in failed:
-            print(f"FAIL {f['stage']['title']}: expected {f['stage']['expect']}, status {f['status']} {f['error'] or ''} rule_ids {f['rule_ids']}")
-        print(f"CRS 3.3.4 regression over HTTP (PL1): {passed}/{total} passed"
-              f" (references: nginx+libmodsecurity3 1369/1412, Apache+mod_security2 1407/1412)")
-    return 0 if not failed else 1
+        for f in sorted(failed, key=lambda f: (f["category"], f["stage"]["title"])):
+            print(f"FAIL {f['stage']['title']:<12} [{f['category']}] expected {f['stage']['expect'][0]} "
+                  f"{f['stage']['expect'][1]}; status {f['status']}; rule_ids {f['rule_ids']}; {f['why']}")
+        print()
+        print(f"CRS 3.3.4 regression over HTTP (PL1{', subset' if args.subset else ''}): {passed}/{total} passed"
+              f" in {elapsed:.1f}s (references, full set: nginx+libmodsecurity3 1369/1412, Apache+mod_security2 1407/1412)")
+        print("failures by category:")
+        names = {
+            "http-layer": "refused by Tern's HTTP layer before the WAF (400/405/…; never forwarded)",
+            "no-response": "no response (connection closed / timeout)",
+            "status": "wrong HTTP status",
+            "waf": "WAF verdict differs (not explained)",
+        }
+        for cat in sorted(by_cat):
+            label = names.get(cat, "known, " + cat[6:] + " (Tests/TernWAFTests/Fixtures/crs-known-failures.txt)" if cat.startswith("known:") else cat)
+            print(f"  {len(by_cat[cat]):4d}  {label}")
+        if total - http_layer:
+            print(f"judged by the WAF (without the {http_layer} HTTP-layer refusals): {passed}/{total - http_layer}")
+        print("response statuses: " + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items(), key=lambda kv: str(kv[0]))))
+    unexplained = [f for f in failed if f["category"] in ("no-response", "status", "waf")]
+    return 0 if not unexplained else 1
 
 
 if __name__ == "__main__":
