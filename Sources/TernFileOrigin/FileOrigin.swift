@@ -14,6 +14,9 @@ import TernPolicy
 /// - Only regular files are served; directories never list their contents.
 /// - Validators: a strong `ETag` from inode, size and nanosecond mtime, and `Last-Modified`
 ///   (clamped to `now`); preconditions per RFC 9110 §13.2.2; ranges per RFC 9110 §14.
+/// - Precompressed siblings `name.br` / `name.gz` are served with `Content-Encoding` when the
+///   client accepts them (RFC 9110 §12.5.3) and they are not older than `name`; validators,
+///   preconditions and ranges then apply to the sibling's bytes (ETag suffixed `-br` / `-gzip`).
 public struct FileOrigin: Sendable {
     /// The canonical (`realpath`) root directory.
     public let root: String
@@ -56,7 +59,7 @@ public struct FileOrigin: Sendable {
     ///   - method: only GET and HEAD are served; anything else gets 405 with `Allow: GET, HEAD`.
     ///   - uri: the request target; its path is percent-decoded and its query ignored (but kept
     ///     in a directory redirect's `Location`).
-    ///   - headers: the request headers (conditionals, `Range`, `If-Range`).
+    ///   - headers: the request headers (conditionals, `Range`, `If-Range`, `Accept-Encoding`).
     ///   - now: the current time in Unix seconds, for `Date` and to clamp `Last-Modified`.
     public func plan(method: HTTPMethod, uri: String, headers: HTTPHeaders, now: Int64) -> FilePlan {
         let date = HTTPDate.format(now)
@@ -112,11 +115,29 @@ public struct FileOrigin: Sendable {
         headers requestHeaders: HTTPHeaders,
         now: Int64,
         date: String,
-        path: String,
-        status: FileStat,
+        path originalPath: String,
+        status originalStatus: FileStat,
         name: String
     ) -> FilePlan {
-        let etag = Self.entityTag(inode: status.inode, size: status.size, modificationNanoseconds: status.modificationNanoseconds)
+        // Precompressed siblings (`name.br`, `name.gz`): negotiated per RFC 9110 §12.5.3. The
+        // selected variant's file, length and validators are what the rest of this plan uses.
+        let contentType = MIMETypes.contentType(forPath: name)
+        let siblings = self.siblings(of: originalPath, status: originalStatus, name: name)
+        var coding = ContentCoding.identity
+        if !siblings.isEmpty {
+            var available: [ContentCoding] = [.identity]
+            available += siblings.map(\.coding)
+            coding = AcceptEncoding(requestHeaders).choose(available: available) ?? .identity
+        }
+        let selected = siblings.first { $0.coding == coding }
+        let path = selected?.path ?? originalPath
+        let status = selected?.status ?? originalStatus
+        let vary = !siblings.isEmpty || Self.isCompressible(contentType)
+
+        let baseTag = Self.entityTag(inode: status.inode, size: status.size, modificationNanoseconds: status.modificationNanoseconds)
+        // A coding suffix inside the quotes (`"…-br"`), so every coding has its own strong validator.
+        let etagValue = CompressionPolicy.variantETag(baseTag.headerValue, coding: coding) ?? baseTag.headerValue
+        let etag = EntityTag(parsing: etagValue) ?? baseTag
         // RFC 9110 §8.8.2.1: never a Last-Modified later than the message's Date.
         let lastModified = min(status.modificationSeconds, now)
 
@@ -125,6 +146,7 @@ public struct FileOrigin: Sendable {
         headers.add(name: "ETag", value: etag.headerValue)
         headers.add(name: "Last-Modified", value: HTTPDate.format(lastModified))
         if let cacheControl = self.cacheControl { headers.add(name: "Cache-Control", value: cacheControl) }
+        if vary { headers.add(name: "Vary", value: "Accept-Encoding") }
 
         switch Conditionals.evaluate(method: method, headers: requestHeaders, etag: etag, lastModified: lastModified) {
         case .notModified:
@@ -133,14 +155,15 @@ public struct FileOrigin: Sendable {
             var failed = HTTPHeaders()
             failed.add(name: "Date", value: date)
             failed.add(name: "Content-Length", value: "0")
+            if vary { failed.add(name: "Vary", value: "Accept-Encoding") }
             return FilePlan(status: .preconditionFailed, headers: failed)
         case .proceed:
             break
         }
 
-        let contentType = MIMETypes.contentType(forPath: name)
         let length = status.size
         headers.add(name: "Accept-Ranges", value: "bytes")
+        if coding != .identity { headers.add(name: "Content-Encoding", value: coding.rawValue) }
 
         let rangeValues = requestHeaders["range"]
         if method == .GET, rangeValues.count == 1,
@@ -150,10 +173,9 @@ public struct FileOrigin: Sendable {
             case .full:
                 break
             case .unsatisfiable:
-                return Self.errorPlan(
-                    .rangeNotSatisfiable, date: date, isHead: false,
-                    extra: [("Content-Range", ByteRanges.unsatisfiedContentRange(length: length))]
-                )
+                var extra = [("Content-Range", ByteRanges.unsatisfiedContentRange(length: length))]
+                if vary { extra.append(("Vary", "Accept-Encoding")) }
+                return Self.errorPlan(.rangeNotSatisfiable, date: date, isHead: false, extra: extra)
             case .satisfiable(let ranges) where ranges.count == 1:
                 let range = ranges[0]
                 let count = range.upperBound - range.lowerBound + 1
@@ -164,6 +186,12 @@ public struct FileOrigin: Sendable {
                     status: .partialContent, headers: headers, filePath: path,
                     body: [.file(offset: range.lowerBound, length: count)]
                 )
+            case .satisfiable where coding != .identity:
+                // A multipart/byteranges body cannot say that its parts are slices of encoded
+                // bytes (`Content-Encoding` on it would claim the multipart itself is encoded),
+                // so several ranges of an encoded variant get the whole variant (§14.2 allows
+                // ignoring Range).
+                break
             case .satisfiable(let ranges):
                 let layout = ByteRanges.multipart(
                     ranges: ranges, length: length, contentType: contentType, boundary: Self.makeBoundary()
@@ -186,6 +214,51 @@ public struct FileOrigin: Sendable {
         let body: [FilePlan.Segment] = (method == .HEAD || length == 0) ? [] : [.file(offset: 0, length: length)]
         return FilePlan(status: .ok, headers: headers, filePath: path, body: body)
     }
+
+    // MARK: - Precompressed siblings
+
+    /// A usable precompressed sibling of a served file.
+    struct Sibling {
+        var coding: ContentCoding
+        var path: String
+        var status: FileStat
+    }
+
+    /// The file-name suffix of each precompressed sibling, in preference order.
+    static let siblingSuffixes: [(coding: ContentCoding, suffix: String)] = [(.br, ".br"), (.gzip, ".gz")]
+
+    /// The usable siblings `<path>.br` / `<path>.gz` of the file at `path` (its real path):
+    /// regular, non-empty files under the root (a link leading outside or to a hidden name is
+    /// ignored) whose mtime, in whole seconds, is not older than the original's (an older one is
+    /// stale precompression and ignored). A file that is itself named `*.br` / `*.gz` has none: it is
+    /// served as an ordinary file.
+    func siblings(of path: String, status: FileStat, name: String) -> [Sibling] {
+        if Self.siblingSuffixes.contains(where: { path.hasSuffix($0.suffix) || name.hasSuffix($0.suffix) }) { return [] }
+        var found: [Sibling] = []
+        for (coding, suffix) in Self.siblingSuffixes {
+            // A plain stat first: the common case (no sibling) costs one failed syscall.
+            guard FileStat.stat(path + suffix) != nil,
+                let resolved = self.confinedRealPath(path + suffix),
+                let sibling = FileStat.stat(resolved),
+                sibling.kind == .regular, sibling.size > 0,
+                // Whole seconds: `brotli -k` (1.0.9) copies the original's mtime truncated to the
+                // second, so a nanosecond comparison would call every fresh .br stale.
+                sibling.modificationSeconds >= status.modificationSeconds
+            else { continue }
+            found.append(Sibling(coding: coding, path: resolved, status: sibling))
+        }
+        return found
+    }
+
+    /// Whether responses of this type carry `Vary: Accept-Encoding` even without a sibling:
+    /// the types Tern's default ``CompressionPolicy`` would encode.
+    static func isCompressible(_ contentType: String) -> Bool {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: contentType)
+        return Self.compressionPolicy.shouldCompress(status: 200, responseHeaders: headers, method: .GET)
+    }
+
+    private static let compressionPolicy = CompressionPolicy()
 
     // MARK: - Path confinement
 

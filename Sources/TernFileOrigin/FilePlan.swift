@@ -7,11 +7,13 @@ public struct FilePlan: Sendable {
     /// The response status.
     public var status: HTTPResponseStatus
     /// The response header fields: `Content-Type`, `Content-Length`, `ETag`, `Last-Modified`,
-    /// `Cache-Control`, `Accept-Ranges: bytes`, `Date`, `Content-Range`, `Allow`, `Location` as
-    /// appropriate. For HEAD they are those a GET would get.
+    /// `Cache-Control`, `Accept-Ranges: bytes`, `Date`, `Content-Range`, `Allow`, `Location`,
+    /// `Content-Encoding` (a precompressed sibling), `Vary` as appropriate. For HEAD they are
+    /// those a GET would get.
     public var headers: HTTPHeaders
     /// The resolved real path of the selected file, set for 200 and 206 (GET and HEAD); open it
-    /// when ``body`` has `.file` segments.
+    /// when ``body`` has `.file` segments. For an encoded variant it is the sibling (`….br`,
+    /// `….gz`), and the `.file` slices are offsets into the sibling's bytes.
     public var filePath: String?
     /// The body, in order. Empty for HEAD, 304, 412 and empty files; whatever it holds adds up
     /// to `Content-Length` exactly.
