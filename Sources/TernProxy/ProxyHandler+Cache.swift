@@ -59,7 +59,7 @@ extension ProxyHandler {
 
     /// Entry point for requests on a caching route: bypass, or look up and decide.
     func startCachedRequest(
-        head: HTTPRequestHead, target: RequestTarget, host: String?, route: RouteCacheRuntime,
+        head: HTTPRequestHead, target: RequestTarget, host: String?, routeIndex: Int, route: RouteCacheRuntime,
         cache: TieredCache, expectContinue: Bool, now: NIODeadline
     ) {
         if let reason = CachePolicy.requestBypassReason(method: head.method, requestHeaders: head.headers, options: route.policy) {
@@ -71,10 +71,16 @@ extension ProxyHandler {
             self.runtime.stats.cacheBypass.wrappingIncrement(ordering: .relaxed)
             return self.startForwarding(head: head, target: target, hashKey: head.uri, expectContinue: expectContinue, now: now)
         }
-        let primaryKey = CacheKey.primary(
-            scheme: "http", host: host ?? "", path: target.path, query: target.query,
-            requestHeaders: head.headers, options: route.key
-        )
+        let makeKey = {
+            CacheKey.primary(
+                scheme: "http", host: host ?? "", path: target.path, query: target.query,
+                requestHeaders: head.headers, options: route.key
+            )
+        }
+        // A key built from the URL alone is memoised per loop (normalisation is not free).
+        let primaryKey = route.key.headers.isEmpty && route.key.cookies.isEmpty
+            ? self.loop.keyMemo.primary(route: routeIndex, host: host ?? "", uri: head.uri, make: makeKey)
+            : makeKey()
         self.cache = CacheExchange(
             route: route, primaryKey: primaryKey, mode: .fill,
             status: CacheStatus(hit: false, fwd: .uriMiss, fwdStatus: nil, stored: false, collapsed: false, ttl: nil, detail: nil),
@@ -107,7 +113,9 @@ extension ProxyHandler {
         guard let head = self.requestHead, var exchange = self.cache else { return }
         let now = NIODeadline.now()
         let nowMillis = Self.unixMillis()
-        let onlyIfCached = CacheControl(head.headers).onlyIfCached
+        // Requests without their own cache directives (the usual case) reuse memoised decisions.
+        let hasDirectives = head.headers.contains(name: "cache-control") || head.headers.contains(name: "pragma")
+        let onlyIfCached = hasDirectives && CacheControl(head.headers).onlyIfCached
         var selected: CacheEntry?
         if let entries, !entries.isEmpty {
             selected = entries.first { entry in
@@ -126,25 +134,28 @@ extension ProxyHandler {
             return self.fetchThroughCacheLock(key: exchange.primaryKey, target: target, expectContinue: expectContinue, now: now)
         }
         let stored = Self.storedResponse(entry)
+        let derived = self.loop.hitMemo.derived(entry, nowMillis: nowMillis, options: exchange.route.policy, compression: self.runtime.compression)
         // Tern negotiates the content coding of compressible objects itself: freshness is
         // decided on the identity entry, the body served is the variant the client prefers.
         var served = entry
-        if let compression = self.runtime.compression, let all = entries, compression.isCompressible(entry.meta) {
+        if let compression = self.runtime.compression, let all = entries, derived.compressible {
             self.cache?.negotiated = true
             served = compression.select(identity: entry, among: all, request: head.headers)
-        } else if ContentCoding.applied(entry.meta.headers).map({ $0 != .identity }) ?? false {
+        } else if derived.originEncoded {
             // Stored as the origin encoded it: passed through, or decoded for a client that
             // can't take that coding.
             self.cache?.negotiated = true
             if let decoded = self.decodedForClient(entry, request: head.headers) { served = decoded }
         }
-        var decision = CachePolicy.reuse(request: head.headers, method: head.method, stored: stored, now: nowMillis, options: exchange.route.policy)
+        var decision = hasDirectives
+            ? CachePolicy.reuse(request: head.headers, method: head.method, stored: stored, now: nowMillis, options: exchange.route.policy)
+            : derived.decision
         if entry.meta.softPurged, decision == .fresh || decision == .staleWhileRevalidate { decision = .revalidate }
         switch decision {
         case .fresh:
             self.runtime.stats.cacheHits.wrappingIncrement(ordering: .relaxed)
             if tier == "disk" { self.runtime.stats.cacheDiskHits.wrappingIncrement(ordering: .relaxed) }
-            self.serveFromCache(served, stale: false, nowMillis: nowMillis, timing: entry)
+            self.serveFromCache(served, stale: false, nowMillis: nowMillis, timing: entry, freshness: derived.freshness)
         case .staleWhileRevalidate:
             self.runtime.stats.cacheStaleServed.wrappingIncrement(ordering: .relaxed)
             self.cache?.status.detail = "stale-while-revalidate"
@@ -197,13 +208,13 @@ extension ProxyHandler {
 
     /// Answers from a stored entry: client conditionals (RFC 9110 §13) and ranges (§14) are
     /// evaluated against it; `Age` and `Cache-Status` are added.
-    func serveFromCache(_ entry: CacheEntry, stale: Bool, nowMillis: Int64, timing: CacheEntry? = nil) {
+    func serveFromCache(_ entry: CacheEntry, stale: Bool, nowMillis: Int64, timing: CacheEntry? = nil, freshness known: Freshness? = nil) {
         guard let request = self.requestHead, var exchange = self.cache else { return }
         if self.clientGone {
             self.finishResponse()
             return
         }
-        let freshness = CachePolicy.freshness(of: Self.storedResponse(timing ?? entry), now: nowMillis, options: exchange.route.policy)
+        let freshness = known ?? CachePolicy.freshness(of: Self.storedResponse(timing ?? entry), now: nowMillis, options: exchange.route.policy)
         // RFC 9211: a hit was not forwarded; a revalidated response was (fwd=stale stays).
         if case .revalidate = exchange.mode {} else {
             exchange.status.hit = true

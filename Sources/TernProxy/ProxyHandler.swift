@@ -419,7 +419,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         case .pool(let index):
             self.poolIndex = index
             if let cache = self.runtime.cache, let route = self.runtime.routeCache[routeIndex] {
-                self.startCachedRequest(head: head, target: target, host: host, route: route, cache: cache, expectContinue: expectContinue, now: now)
+                self.startCachedRequest(head: head, target: target, host: host, routeIndex: routeIndex, route: route, cache: cache, expectContinue: expectContinue, now: now)
             } else {
                 self.startForwarding(head: head, target: target, hashKey: head.uri, expectContinue: expectContinue, now: now)
             }

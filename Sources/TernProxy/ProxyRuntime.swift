@@ -193,6 +193,9 @@ final class LoopContext {
     let runtime: ProxyRuntime
     private var balancers: [Balancer]
     let connectionPools: [[UpstreamConnectionPool]]
+    /// Memos of per-entry policy results and of URL-only cache keys (hot-path savings).
+    let hitMemo = HitMemo()
+    let keyMemo = KeyMemo()
 
     init(eventLoop: any EventLoop, runtime: ProxyRuntime) {
         self.eventLoop = eventLoop
