@@ -376,8 +376,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         if head.uri.utf8.count > Int(self.limits.maxURIBytes.bytes) {
             return self.respondLocally(.uriTooLong, "URI too long\n", closing: true)
         }
-        let isHTTP11 = head.version.major == 1 && head.version.minor >= 1
-        if hostCount > 1 || (isHTTP11 && (hostCount == 0 || hostValue?.isEmpty == true) && !head.uri.hasPrefix("http")) {
+        // RFC 9112 §3.2: exactly one Host in HTTP/1.1 (an empty value is allowed: the WAF judges it).
+        if hostCount > 1 || (hostCount == 0 && head.version.major == 1 && head.version.minor >= 1) {
             return self.respondLocally(.badRequest, "Bad request: exactly one Host header is required\n", closing: self.requestHasBody)
         }
         if let max = self.limits.maxRequestBody, let contentLength, contentLength > max.bytes {

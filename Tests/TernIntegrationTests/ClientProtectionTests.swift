@@ -150,15 +150,11 @@ final class HalfCloseAndAbortTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 2, "the abandoned leader must finish its fetch, not hold the lock")
     }
 
-    func testEmptyHostIsRejectedAndUnknownMethodsGet501() throws {
+    func testUnknownMethodsGet501() throws {
         let origin = try TestOrigin.start { _ in .ok("ok") }
         defer { origin.stop() }
         let tern = try startTern(proxyYAML(members: [origin.url]))
         defer { tern.shutdown() }
-        let client = try RawHTTPClient(port: tern.port)
-        defer { client.close() }
-        try client.send("GET / HTTP/1.1\r\nHost:\r\n\r\n")
-        XCTAssertEqual(try client.readResponse().status, 400)
         let other = try RawHTTPClient(port: tern.port)
         defer { other.close() }
         try other.send("FOO / HTTP/1.1\r\nHost: t\r\n\r\n")
