@@ -199,10 +199,6 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         switch error {
         case HTTPParserError.headerOverflow, is ByteToMessageDecoderError.PayloadTooLargeError:
             status = .requestHeaderFieldsTooLarge
-        case HTTPParserError.invalidMethod:
-            status = .notImplemented
-        case HTTPParserError.invalidVersion:
-            status = .httpVersionNotSupported
         case is HTTPParserError:
             status = .badRequest
         default:
