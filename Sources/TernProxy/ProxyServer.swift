@@ -16,6 +16,7 @@ public final class ProxyServer: Sendable {
     private let listeners: NIOLockedValueBox<[any Channel]>
     private let connections = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
     private let prober: HealthProber
+    private let sweeper = NIOLockedValueBox<RepeatedTask?>(nil)
     private let logger: Logger
 
     /// The addresses actually bound (ports resolved when the configuration asked for port 0).
@@ -106,6 +107,13 @@ public final class ProxyServer: Sendable {
             }
         }
         self.prober.start()
+        // Idle rate-limit keys are dropped every 10 s (the table's key cap bounds memory regardless).
+        if let gate = runtime.security {
+            let sweep = group.next().scheduleRepeatedTask(initialDelay: .seconds(10), delay: .seconds(10)) { _ in
+                _ = gate.rateLimiter.expire(now: Int64(NIODeadline.now().uptimeNanoseconds))
+            }
+            self.sweeper.withLockedValue { $0 = sweep }
+        }
     }
 
     private func closeListeners() {
@@ -116,6 +124,7 @@ public final class ProxyServer: Sendable {
     /// Stops accepting, lets in-flight requests finish for up to `timeout`, then closes the rest.
     public func shutdown(timeout: TimeAmount) {
         self.prober.stop()
+        self.sweeper.withLockedValue { $0?.cancel() }
         self.closeListeners()
         let open = self.connections.withLockedValue { Array($0.values) }
         for channel in open {
