@@ -68,9 +68,23 @@ public final class WAFTransactionHandle: @unchecked Sendable {
 
     /// A request id safe for the engine's log format (no quotes, spaces or control characters).
     static func sanitizedID(_ id: String) -> String {
-        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-")
-        let cleaned = String(id.prefix(128).map { allowed.contains($0) ? $0 : "_" })
-        return cleaned.isEmpty ? "-" : cleaned
+        // Byte-level: this runs for every inspected request (a Set<Character> cost ~60k instructions).
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(min(id.utf8.count, 128))
+        var needsCopy = false
+        for byte in id.utf8.prefix(128) {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "-"):
+                bytes.append(byte)
+            default:
+                bytes.append(UInt8(ascii: "_"))
+                needsCopy = true
+            }
+        }
+        if bytes.isEmpty { return "-" }
+        if !needsCopy, id.utf8.count <= 128 { return id }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     // MARK: - Phases (WAF threads only)
