@@ -169,7 +169,8 @@ public enum ProxyHeaders {
         headers = out
     }
 
-    static func viaHop(version: HTTPVersion, pseudonym: String) -> String {
+    /// The `Via` element this hop adds (RFC 9110 §7.6.3): `1.1 tern` or `1.0 tern`.
+    public static func viaHop(version: HTTPVersion, pseudonym: String) -> String {
         version.major == 1 && version.minor == 0 ? "1.0 \(pseudonym)" : "1.1 \(pseudonym)"
     }
 

@@ -147,11 +147,3 @@ public final class OriginPool: Sendable {
         !self.members.contains { $0.isAvailable(now: now) }
     }
 }
-
-extension TimeAmount {
-    /// Converts a Swift `Duration` (as configuration holds it) to NIO's `TimeAmount`.
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
-}

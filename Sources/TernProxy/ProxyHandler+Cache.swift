@@ -319,7 +319,7 @@ extension ProxyHandler {
         out.add(name: "Age", value: age)
         if let status = self.cache?.status { out.add(name: "Cache-Status", value: status.headerValue) }
         if let pseudonym = self.runtime.configuration.proxy.via {
-            let hop = request.version.major == 1 && request.version.minor == 0 ? "1.0 \(pseudonym)" : "1.1 \(pseudonym)"
+            let hop = ProxyHeaders.viaHop(version: request.version, pseudonym: pseudonym)
             out.add(name: "Via", value: via.map { "\($0), \(hop)" } ?? hop)
         } else if let via {
             out.add(name: "Via", value: via)

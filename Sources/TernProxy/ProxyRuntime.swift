@@ -115,8 +115,7 @@ public final class ProxyRuntime: Sendable {
             ? CompressionCoordinator(policy: CompressionPolicy(), threadPool: threadPool!) : nil
         self.fills = cache == nil ? nil : FillTable(
             maxWaiters: configuration.cache.maxWaiters,
-            hitForMiss: TimeAmount.nanoseconds(Int64(configuration.cache.hitForMiss.components.seconds) * 1_000_000_000
-                + configuration.cache.hitForMiss.components.attoseconds / 1_000_000_000)
+            hitForMiss: TimeAmount(configuration.cache.hitForMiss)
         )
         var pools: [OriginPool] = []
         var fileOrigins: [FileOrigin] = []
