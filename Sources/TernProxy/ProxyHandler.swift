@@ -95,7 +95,6 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     var poolIndex = 0
     var member: OriginMember?
     var connection: UpstreamConnection?
-    var triedMember: Int?
     var retriedStale = false
     var retriedOther = false
     var responseStarted = false
@@ -554,7 +553,6 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
 
     func acquire(member: OriginMember, forceNew: Bool) {
         self.member = member
-        self.triedMember = member.index
         self.phase = .connecting
         self.pauseClientReads()
         self.loop.connectionPool(poolIndex: self.poolIndex, member: member).acquire(for: self, forceNew: forceNew)
@@ -1049,7 +1047,6 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         self.pendingBody.removeAll(keepingCapacity: true)
         self.member = nil
         self.connection = nil
-        self.triedMember = nil
         self.retriedStale = false
         self.retriedOther = false
         self.responseStarted = false
