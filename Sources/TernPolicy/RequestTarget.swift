@@ -44,6 +44,27 @@ public struct RequestTarget: Sendable, Equatable {
         }
     }
 
+    /// Whether `uri` is a CONNECT authority-form target (RFC 9112 §3.2.3): `host:port`, with a
+    /// reg-name, IPv4 or bracketed IPv6 host and a decimal port of at most five digits.
+    public static func isAuthorityForm(_ uri: String) -> Bool {
+        guard let colon = uri.utf8.lastIndex(of: UInt8(ascii: ":")) else { return false }
+        let host = uri.utf8[..<colon]
+        let port = uri.utf8[uri.utf8.index(after: colon)...]
+        guard !host.isEmpty, (1...5).contains(port.count), port.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return false }
+        if host.first == UInt8(ascii: "[") {
+            guard host.last == UInt8(ascii: "]"), host.count > 2 else { return false }
+            return host.dropFirst().dropLast().allSatisfy { byte in
+                byte == UInt8(ascii: ":") || byte == UInt8(ascii: ".") || (byte >= 0x30 && byte <= 0x39)
+                    || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "f"))
+            }
+        }
+        // reg-name: unreserved, sub-delims and pct-encoded (no ":", "/", "?", "@" or "[]").
+        return host.allSatisfy { byte in
+            Self.isAllowedTargetByte(byte) && ![UInt8(ascii: ":"), UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: "@"),
+                                                UInt8(ascii: "["), UInt8(ascii: "]")].contains(byte)
+        }
+    }
+
     /// RFC 3986 unreserved, gen-delims except `#`, sub-delims and `%`.
     @inline(__always)
     static func isAllowedTargetByte(_ byte: UInt8) -> Bool {

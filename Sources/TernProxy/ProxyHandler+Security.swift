@@ -82,19 +82,9 @@ extension ProxyHandler {
         guard let admission = self.admission, let head = self.requestHead, let gate = self.runtime.security, let waf = gate.waf else { return }
         self.phase = .wafInspecting
         self.pauseClientReads()
-        let local = self.context.channel.localAddress
-        let request = WAFRequest(
-            requestID: self.requestID ?? RequestIDs.next(),
-            clientAddress: self.clientIdentity ?? self.peerAddress,
-            clientPort: self.context.channel.remoteAddress?.port ?? 0,
-            serverAddress: local?.ipAddress ?? "127.0.0.1",
-            serverPort: local?.port ?? 0,
-            method: head.method.rawValue,
-            uri: head.uri,
-            httpVersion: head.version.minor == 0 ? "1.0" : "1.1",
-            headers: head.headers.map { ($0.name, $0.value) },
-            body: admission.body,
-            bodyTruncated: admission.bodyTruncated
+        let request = self.makeWAFRequest(
+            method: head.method.rawValue, uri: head.uri, version: head.version.minor == 0 ? "1.0" : "1.1",
+            headers: head.headers.map { ($0.name, $0.value) }, body: admission.body, bodyTruncated: admission.bodyTruncated
         )
         let exchange = self.exchangeID
         waf.inspectRequest(request, ruleSet: admission.ruleSet, mode: admission.mode, keepTransaction: false, on: self.context.eventLoop)
@@ -144,5 +134,68 @@ extension ProxyHandler {
             self.wafTransaction = nil
             self.runtime.security?.waf?.finish(transaction)
         }
+    }
+}
+
+/// Keeps the latest read of a client connection (a reference, no copy) so that a request the HTTP
+/// parser refuses can still be shown to the WAF (``RefusedRequestHead``). In the pipeline only when
+/// the WAF is configured; sits in front of the request decoder.
+final class RawRequestCapture: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    var last: ByteBuffer?
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.last = self.unwrapInboundIn(data)
+        context.fireChannelRead(data)
+    }
+}
+
+extension ProxyHandler {
+    /// Shows a request Tern refuses before the WAF to the WAF anyway, for the audit log (outcome
+    /// `refused`, the answered status; Docs/security.md). The WAF mode is the route's when the target
+    /// routes, else `waf.mode`. Fire and forget on the WAF threads.
+    func auditRefusal(_ status: HTTPResponseStatus, method: String, uri: String, version: String, headers: [(String, String)], host: String?) {
+        guard let gate = self.runtime.security, let waf = gate.waf else { return }
+        var mode = gate.defaultWAFMode
+        var ruleSet = 0
+        if let target = RequestTarget(uri: uri), let route = self.runtime.routeTable.match(host: target.host ?? host, path: target.path) {
+            mode = gate.routes[route].wafMode
+            ruleSet = gate.routes[route].wafRuleSet
+        }
+        guard mode != .off else { return }
+        let request = self.makeWAFRequest(method: method, uri: uri, version: version, headers: headers)
+        waf.auditRefused(request, status: Int(status.code), ruleSet: ruleSet, mode: mode)
+    }
+
+    /// The request as the WAF sees it: this connection's addresses, the client identity, the raw values.
+    func makeWAFRequest(method: String, uri: String, version: String, headers: [(String, String)], body: ByteBuffer? = nil, bodyTruncated: Bool = false) -> WAFRequest {
+        let local = self.context.channel.localAddress
+        return WAFRequest(
+            requestID: self.requestID ?? RequestIDs.next(),
+            clientAddress: self.clientIdentity ?? self.peerAddress,
+            clientPort: self.context.channel.remoteAddress?.port ?? 0,
+            serverAddress: local?.ipAddress ?? "127.0.0.1",
+            serverPort: local?.port ?? 0,
+            method: method,
+            uri: uri,
+            httpVersion: version,
+            headers: headers,
+            body: body,
+            bodyTruncated: bodyTruncated
+        )
+    }
+
+    /// ``auditRefusal(_:method:uri:version:headers:host:)`` for a parsed head.
+    func auditRefusal(_ status: HTTPResponseStatus, head: HTTPRequestHead, host: String?) {
+        guard self.runtime.security?.waf != nil else { return }
+        if self.clientIdentity == nil, let gate = self.runtime.security, let peer = self.peerIP {
+            self.clientIdentity = gate.identity(peer: peer, headers: head.headers).description
+        }
+        self.auditRefusal(
+            status, method: head.method.rawValue, uri: head.uri,
+            version: "\(head.version.major).\(head.version.minor)",
+            headers: head.headers.map { ($0.name, $0.value) }, host: host
+        )
     }
 }

@@ -130,8 +130,12 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     /// Compresses a response that is not stored, for a client that accepts br or gzip.
     var clientEncoder: StreamingEncoder?
 
-    init(loop: LoopContext, listenerIndex: Int = 0) {
+    /// The connection's latest raw read, when the WAF is configured (for refused requests).
+    let capture: RawRequestCapture?
+
+    init(loop: LoopContext, listenerIndex: Int = 0, capture: RawRequestCapture? = nil) {
         self.listenerIndex = listenerIndex
+        self.capture = capture
         self.loop = loop
         self.runtime = loop.runtime
         self.limits = loop.runtime.configuration.limits
@@ -200,6 +204,11 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             status = .requestHeaderFieldsTooLarge
         case is HTTPParserError:
             status = .badRequest
+            // A head the parser refused at the start of a read: the WAF judges it for the audit log.
+            if !self.responseInProgress, let raw = self.capture?.last, let refused = RefusedRequestHead(raw: raw) {
+                let host = refused.headers.first(where: { $0.0.caseInsensitiveEquals("host") })?.1
+                self.auditRefusal(.badRequest, method: refused.method, uri: refused.uri, version: refused.version, headers: refused.headers, host: host)
+            }
         default:
             context.close(promise: nil)
             return
@@ -371,9 +380,13 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         if head.uri.utf8.count > Int(self.limits.maxURIBytes.bytes) {
             return self.respondLocally(.uriTooLong, "URI too long\n", closing: true)
         }
-        // RFC 9112 §3.2: exactly one Host in HTTP/1.1 (an empty value is allowed: the WAF judges it).
+        // RFC 9112 §3.2: exactly one Host in HTTP/1.1. An empty one names no authority to route by
+        // (nginx refuses it too). Refusals before the WAF are still shown to it, for the audit log.
         if hostCount > 1 || (hostCount == 0 && head.version.major == 1 && head.version.minor >= 1) {
-            return self.respondLocally(.badRequest, "Bad request: exactly one Host header is required\n", closing: self.requestHasBody)
+            return self.refuse(.badRequest, "Bad request: exactly one Host header is required\n", closing: self.requestHasBody, head: head, host: hostValue)
+        }
+        if let hostValue, hostValue.isEmpty {
+            return self.refuse(.badRequest, "Bad request: empty Host header\n", closing: self.requestHasBody, head: head, host: nil)
         }
         if let max = self.limits.maxRequestBody, let contentLength, contentLength > max.bytes {
             return self.respondLocally(.payloadTooLarge, "Request body too large\n", closing: true)
@@ -386,10 +399,14 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             expectContinue = head.version.major == 1 && head.version.minor >= 1
         }
         if head.method == .CONNECT {
-            return self.respondLocally(.methodNotAllowed, "CONNECT is not supported\n", closing: true)
+            // RFC 9112 §3.2.3: authority-form is host:port; anything else is a bad request.
+            guard RequestTarget.isAuthorityForm(head.uri) else {
+                return self.refuse(.badRequest, "Bad request target\n", closing: true, head: head, host: hostValue)
+            }
+            return self.refuse(.methodNotAllowed, "CONNECT is not supported\n", closing: true, head: head, host: hostValue)
         }
         guard let target = RequestTarget(uri: head.uri) else {
-            return self.respondLocally(.badRequest, "Bad request target\n", closing: self.requestHasBody)
+            return self.refuse(.badRequest, "Bad request target\n", closing: self.requestHasBody, head: head, host: hostValue)
         }
         let host = target.host ?? hostValue
         if head.method == .PURGE, let purgeMethod = self.runtime.configuration.admin?.purgeMethod, purgeMethod.enabled {
@@ -893,6 +910,12 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     }
 
     /// Answers now; `closing` when the request's body won't be read.
+    /// A local answer to a request refused before the filters; the WAF still sees it (audit only).
+    func refuse(_ status: HTTPResponseStatus, _ body: String, closing: Bool, head: HTTPRequestHead, host: String?) {
+        self.auditRefusal(status, head: head, host: host)
+        self.respondLocally(status, body, closing: closing)
+    }
+
     func respondLocally(_ status: HTTPResponseStatus, _ body: String, closing: Bool, extra: [(String, String)] = []) {
         if closing { self.keepAlive = false }
         self.sendLocalResponse(status, body, extraHeaders: HTTPHeaders(extra))

@@ -86,6 +86,9 @@ public final class ProxyServer: Sendable {
                         if proxyProtocol {
                             try channel.pipeline.syncOperations.addHandler(ProxyProtocolHandler())
                         }
+                        // With the WAF configured, the raw head of a request the parser refuses is kept for it.
+                        let capture = security?.waf != nil ? RawRequestCapture() : nil
+                        if let capture { try channel.pipeline.syncOperations.addHandler(capture) }
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                             withPipeliningAssistance: false,  // ProxyHandler queues pipelined requests itself
                             withErrorHandling: false,
@@ -94,7 +97,7 @@ public final class ProxyServer: Sendable {
                             withEncoderConfiguration: .init(),
                             withDecoderLimitConfiguration: httpDecoderLimits
                         )
-                        try channel.pipeline.syncOperations.addHandler(ProxyHandler(loop: loop.context, listenerIndex: listenerIndex))
+                        try channel.pipeline.syncOperations.addHandler(ProxyHandler(loop: loop.context, listenerIndex: listenerIndex, capture: capture))
                     }
                 }
             do {

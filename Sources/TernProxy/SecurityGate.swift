@@ -35,6 +35,8 @@ public final class SecurityGate: Sendable {
     private let wafExclusionSets: [WAFRuleExclusions]
     let connections = ConnectionCounter()
     let maxConnectionsPerClient: Int
+    /// The WAF mode for requests no route claims (refused before routing): `waf.mode`.
+    let defaultWAFMode: WAFMode
 
     // Counters for the stats surface.
     public let aclDenials = ManagedAtomic<Int>(0)
@@ -55,6 +57,7 @@ public final class SecurityGate: Sendable {
         self.globalAccess = configuration.access.map { AccessList(allow: $0.allow, deny: $0.deny) }
         self.listenerAccess = configuration.listeners.map { listener in listener.access.map { AccessList(allow: $0.allow, deny: $0.deny) } }
         self.maxConnectionsPerClient = configuration.limits.maxConnectionsPerClient
+        self.defaultWAFMode = Self.mode(configuration.waf.mode)
         let policies = Dictionary(uniqueKeysWithValues: configuration.rateLimits.map { ($0.name, $0) })
 
         var exclusionSets: [WAFRuleExclusions] = [WAFRuleExclusions()]

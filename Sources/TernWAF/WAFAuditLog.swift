@@ -34,7 +34,7 @@ struct WAFAuditRecord: Sendable {
     /// Whether the record is worth a line: matches, or anything but a clean pass.
     var isRelevant: Bool {
         !self.requestMatches.isEmpty || !self.responseMatches.isEmpty
-            || ![.clean, .matched, .off].contains(self.outcome)
+            || ![.clean, .matched, .off, .refused].contains(self.outcome)
     }
 
     func jsonLine(timestamp: Double) -> String {

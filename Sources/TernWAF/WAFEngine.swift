@@ -140,6 +140,23 @@ public final class WAFEngine: Sendable {
         return promise.futureResult
     }
 
+    /// Judges a request Tern's HTTP layer refused with `status` (its answer is already decided) so the
+    /// audit log shows what the rules make of it: phases 1–2 and logging in detection-only mode on a WAF
+    /// thread, fire and forget. Dropped when the queue is full: a refused request never costs more.
+    public func auditRefused(_ request: WAFRequest, status: Int, ruleSet: Int, mode: WAFMode) {
+        guard mode != .off else { return }
+        let (settings, ruleSets, audit) = self.state.withLockedValue { ($0.settings, $0.ruleSets, $0.audit) }
+        guard let audit, ruleSets.indices.contains(ruleSet) else { return }
+        var refused = request
+        refused.refusedStatus = status
+        refused.body = nil
+        let compiled = ruleSets[ruleSet]
+        _ = self.pool.trySubmit(queueLimit: settings.queueLimit) { [instance = self.instance, request = refused] in
+            let verdict = Self.process(request, instance: instance, ruleSet: compiled, index: ruleSet, mode: .detectionOnly, settings: settings, audit: audit)
+            verdict.transaction?.close()
+        }
+    }
+
     /// Runs the whole request sequence synchronously on the current thread (WAF threads, tests, benchmarks).
     func inspectRequestSynchronously(_ request: WAFRequest, ruleSet: Int, mode: WAFMode) -> WAFRequestVerdict {
         let (settings, ruleSets, audit) = self.state.withLockedValue { ($0.settings, $0.ruleSets, $0.audit) }
@@ -159,6 +176,11 @@ public final class WAFEngine: Sendable {
         case .deny(let s): status = s
         case .redirect(let s, _): status = s
         }
+        var outcome = verdict.outcome
+        if let refused = request.refusedStatus {
+            status = refused
+            outcome = .refused
+        }
         return WAFAuditRecord(
             requestID: request.requestID,
             testID: request.headers.first(where: { $0.0.lowercased() == "x-tern-test-id" })?.1,
@@ -168,7 +190,7 @@ public final class WAFEngine: Sendable {
             uri: request.uri,
             mode: mode,
             ruleSet: ruleSet,
-            outcome: verdict.outcome,
+            outcome: outcome,
             status: status,
             anomalyScore: verdict.anomalyScore,
             requestMatches: verdict.matches,

@@ -22,6 +22,9 @@ public struct WAFRequest: Sendable {
     public var body: ByteBuffer?
     /// Set when the client sent more than the limit and the caller stopped buffering.
     public var bodyTruncated: Bool
+    /// Set for a request Tern refused before the WAF (parser error, `405` CONNECT, empty `Host`…):
+    /// the status it answered. The engine inspects it in detection-only mode for the audit log only.
+    public var refusedStatus: Int? = nil
 
     public init(
         requestID: String,

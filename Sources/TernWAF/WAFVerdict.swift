@@ -53,6 +53,9 @@ public enum WAFOutcome: String, Sendable, Equatable {
     case overloaded
     /// The engine could not process the request (e.g. unknown rule set); handled like overload.
     case error
+    /// Tern's HTTP layer refused the request (see ``WAFRequest/refusedStatus``); the engine judged it
+    /// for the audit log only.
+    case refused
 }
 
 /// The result of ``WAFEngine/inspectRequest(_:ruleSet:mode:on:)``.

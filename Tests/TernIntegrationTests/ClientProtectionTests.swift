@@ -82,6 +82,19 @@ final class ClientProtectionTests: XCTestCase {
         XCTAssertEqual(try client.readResponse().status, 400)
     }
 
+    func testEmptyHostAndBadConnectTargetRejected() throws {
+        // An empty Host names nothing to route by (nginx answers 400 too); CONNECT needs host:port.
+        for (request, status) in [("GET / HTTP/1.1\r\nHost: \r\n\r\n", 400), ("GET / HTTP/1.0\r\nHost:\r\n\r\n", 400),
+                                  ("CONNECT www.example.com HTTP/1.1\r\nHost: t\r\n\r\n", 400),
+                                  ("CONNECT www.example.com:443 HTTP/1.1\r\nHost: t\r\n\r\n", 405)] {
+            let client = try RawHTTPClient(port: self.tern.port)
+            defer { client.close() }
+            try client.send(request)
+            XCTAssertEqual(try client.readResponse().status, status, request.debugDescription)
+        }
+        XCTAssertEqual(try get(self.tern.port, "/after").status, 200)
+    }
+
     func testSlowlorisConnectionIsClosed() throws {
         let client = try RawHTTPClient(port: self.tern.port)
         defer { client.close() }

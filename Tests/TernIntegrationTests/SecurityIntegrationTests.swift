@@ -77,6 +77,52 @@ final class SecurityIntegrationTests: XCTestCase {
         XCTAssertEqual(passed.bodyString, "origin saw POST /form \(fine)", "the buffered body reaches the origin intact")
     }
 
+    /// Requests Tern refuses before the WAF (parser errors, CONNECT, an empty Host) keep their
+    /// 400/405 but are still judged by the WAF for the audit log (outcome `refused`).
+    func testRefusedRequestsReachTheAuditLogOnly() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tern-refused-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let audit = dir.appendingPathComponent("audit.jsonl").path
+        try self.start("""
+            waf:
+              mode: on
+              audit_log: "\(audit)"
+            """)
+        let cases: [(raw: String, status: Int, rule: Int)] = [
+            ("TEST / HTTP/1.1\r\nHost: t\r\nX-Tern-Test-Id: method\r\n\r\n", 400, 911_100),   // llhttp: unknown method
+            ("GET / HTTP/3.0\r\nHost: t\r\nX-Tern-Test-Id: version\r\n\r\n", 400, 920_430),  // llhttp: bad version
+            ("CONNECT www.example.com:80 HTTP/1.1\r\nHost: t\r\nX-Tern-Test-Id: connect\r\n\r\n", 405, 911_100),
+            ("GET / HTTP/1.1\r\nHost: \r\nX-Tern-Test-Id: empty-host\r\n\r\n", 400, 920_290),
+        ]
+        for c in cases {
+            let client = try RawHTTPClient(port: self.tern.port)
+            defer { client.close() }
+            try client.send(c.raw)
+            XCTAssertEqual(try client.readResponse().status, c.status, c.raw.debugDescription)
+        }
+        // Lines are written off the request path: wait (bounded) for all four.
+        var records: [String: [String: Any]] = [:]
+        for _ in 0..<100 where records.count < cases.count {
+            self.tern.proxy.runtime.security?.waf?.flushAuditLog()
+            let text = (try? String(contentsOfFile: audit, encoding: .utf8)) ?? ""
+            for line in text.split(separator: "\n") {
+                if let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let id = object["test_id"] as? String {
+                    records[id] = object
+                }
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        for (c, id) in zip(cases, ["method", "version", "connect", "empty-host"]) {
+            let record = try XCTUnwrap(records[id], "no audit line for \(id)")
+            XCTAssertEqual(record["outcome"] as? String, "refused", id)
+            XCTAssertEqual(record["status"] as? Int, c.status, id)
+            XCTAssertTrue((record["rule_ids"] as? [Int] ?? []).contains(c.rule), "\(id): \(record["rule_ids"] ?? "-")")
+        }
+        XCTAssertTrue(self.origin.requests.isEmpty, "refused requests never reach the origin")
+        XCTAssertTrue(self.tern.proxy.runtime.security?.wafBlocksByRule.isEmpty ?? false, "refusals are not counted as WAF blocks")
+    }
+
     func testDetectionOnlyCountsButPasses() throws {
         try self.start("""
             waf:

@@ -130,4 +130,15 @@ final class RequestTargetTests: XCTestCase {
             XCTAssertNil(RequestTarget(uri: uri), uri.debugDescription)
         }
     }
+    func testAuthorityForm() {
+        let cases: [(String, Bool)] = [
+            ("www.example.com:80", true), ("1.2.3.4:443", true), ("[::1]:8443", true), ("[2001:db8::a]:1", true),
+            ("www.cnn.com", false), ("host:", false), (":80", false), ("host:123456", false), ("host:8o", false),
+            ("[::1]", false), ("[]:80", false), ("[::g]:80", false), ("user@host:80", false), ("/path:80", false),
+            ("http://host:80", false), ("a b:80", false), ("", false),
+        ]
+        for (uri, expected) in cases {
+            XCTAssertEqual(RequestTarget.isAuthorityForm(uri), expected, uri.debugDescription)
+        }
+    }
 }
