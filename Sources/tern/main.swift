@@ -1,4 +1,5 @@
 import ArgumentParser
+import class Foundation.ProcessInfo
 import Logging
 import TernConfig
 import TernCore
@@ -176,6 +177,20 @@ func printError(_ message: String) {
     if !text.hasSuffix("\n") { text += "\n" }
     _ = text.withCString { write(STDERR_FILENO, $0, strlen($0)) }
 }
+
+/// `tern serve` re-executes itself once with a larger glibc per-thread cache (see `MallocTuning`).
+func tuneAllocatorIfNeeded() {
+    guard CommandLine.arguments.dropFirst().first == "serve" else { return }
+    let environment = ProcessInfo.processInfo.environment
+    guard let tunables = MallocTuning.tunables(existing: environment["GLIBC_TUNABLES"], switch: environment[MallocTuning.switchVariable]) else { return }
+    setenv("GLIBC_TUNABLES", tunables, 1)
+    execv("/proc/self/exe", CommandLine.unsafeArgv)
+    // Only reached when exec failed: run untuned.
+    unsetenv("GLIBC_TUNABLES")
+    if let previous = environment["GLIBC_TUNABLES"] { setenv("GLIBC_TUNABLES", previous, 1) }
+}
+
+tuneAllocatorIfNeeded()
 
 // Usage errors exit 2 (like check-config's invalid files), not ArgumentParser's 64.
 do {

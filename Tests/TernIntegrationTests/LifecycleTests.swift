@@ -177,6 +177,10 @@ final class LifecycleTests: XCTestCase {
             process.waitUntilExit()
         }
         XCTAssertTrue(waitUntil(timeout: 15) { (try? RawHTTPClient.get(port: port, path: "/ok", headers: [("User-Agent", "Mozilla/5.0")])) != nil })
+        // `serve` re-executed itself (same PID) with the larger glibc per-thread cache (Docs/operations.md).
+        let environ = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(process.processIdentifier)/environ"))) ?? Data()
+        let variables = environ.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        XCTAssertTrue(variables.contains { $0.hasPrefix("GLIBC_TUNABLES=") && $0.contains("glibc.malloc.tcache_count=") }, "\(variables.filter { $0.hasPrefix("GLIBC") })")
         kill(process.processIdentifier, SIGHUP)
         Thread.sleep(forTimeInterval: 0.5)
         XCTAssertEqual(try get(port, "/ok", headers: [("User-Agent", "Mozilla/5.0"), ("Accept", "text/html")]).status, 200)
