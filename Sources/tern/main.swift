@@ -182,6 +182,8 @@ func printError(_ message: String) {
 func tuneAllocatorIfNeeded() {
     guard CommandLine.arguments.dropFirst().first == "serve" else { return }
     let environment = ProcessInfo.processInfo.environment
+    // Under valgrind /proc/self/exe is the tool, not Tern (and valgrind replaces malloc anyway).
+    if environment["LD_PRELOAD"]?.contains("vgpreload") == true { return }
     guard let tunables = MallocTuning.tunables(existing: environment["GLIBC_TUNABLES"], switch: environment[MallocTuning.switchVariable]) else { return }
     setenv("GLIBC_TUNABLES", tunables, 1)
     execv("/proc/self/exe", CommandLine.unsafeArgv)
