@@ -61,22 +61,34 @@ public enum ProxyHeaders {
     /// The fields that are neither hop-by-hop, nor named by `Connection`, nor in `hide`
     /// (lower-case names), in their original order.
     static func filtered(_ headers: HTTPHeaders, hide: [String]) -> HTTPHeaders {
+        HTTPHeaders(Self.filteredFields(headers, hide: hide, collectVia: false).fields)
+    }
+
+    /// ``filtered(_:hide:)`` as a plain array (cheaper than `HTTPHeaders.add`, which re-checks every
+    /// name for ASCII); with `collectVia`, `Via` fields are taken out and returned joined.
+    static func filteredFields(_ headers: HTTPHeaders, hide: [String], collectVia: Bool) -> (fields: [(String, String)], via: String?) {
         var connectionTokens: [String] = []
         for (name, value) in headers where name.utf8.count == 10 && name.caseInsensitiveEquals("connection") {
+            if value.caseInsensitiveEquals("keep-alive") || value.caseInsensitiveEquals("close") { continue }
             for token in value.split(separator: ",") {
                 let trimmed = token.trimmingSpaces()
                 if !trimmed.isEmpty { connectionTokens.append(trimmed.lowercased()) }
             }
         }
-        var out = HTTPHeaders()
-        out.reserveCapacity(headers.count)
+        var out: [(String, String)] = []
+        out.reserveCapacity(headers.count + 1)
+        var via: String?
         for (name, value) in headers {
             if Self.isHopByHop(name) { continue }
             if !hide.isEmpty, hide.contains(where: { name.caseInsensitiveEquals($0) }) { continue }
             if !connectionTokens.isEmpty, connectionTokens.contains(where: { name.caseInsensitiveEquals($0) }) { continue }
-            out.add(name: name, value: value)
+            if collectVia, name.utf8.count == 3, name.caseInsensitiveEquals("via") {
+                via = via.map { "\($0), \(value)" } ?? value
+                continue
+            }
+            out.append((name, value))
         }
-        return out
+        return (out, via)
     }
 
     /// Whether `name` (any case) is one of ``hopByHopFields``.
@@ -108,7 +120,8 @@ public enum ProxyHeaders {
                 if !trimmed.isEmpty { connectionTokens.append(trimmed) }
             }
         }
-        var out = HTTPHeaders()
+        // A plain array: `HTTPHeaders.add` re-checks every name for ASCII (~400 instructions a field).
+        var out: [(String, String)] = []
         out.reserveCapacity(headers.count + 5)
         var clientHost: String?
         var incomingFor: String?
@@ -145,28 +158,28 @@ public enum ProxyHeaders {
             if !connectionTokens.isEmpty, connectionTokens.contains(where: { name.caseInsensitiveEquals($0.lowercased()) }) {
                 continue
             }
-            out.add(name: name, value: value)
+            out.append((name, value))
         }
-        if let host = forwarding.upstreamHost { out.add(name: "Host", value: host) }
-        out.add(name: "X-Forwarded-For", value: incomingFor.map { "\($0), \(forwarding.peerAddress)" } ?? forwarding.peerAddress)
-        out.add(name: "X-Forwarded-Proto", value: incomingProto ?? forwarding.scheme)
+        if let host = forwarding.upstreamHost { out.append(("Host", host)) }
+        out.append(("X-Forwarded-For", incomingFor.map { "\($0), \(forwarding.peerAddress)" } ?? forwarding.peerAddress))
+        out.append(("X-Forwarded-Proto", incomingProto ?? forwarding.scheme))
         if let forwardedHost = incomingForwardedHost ?? clientHost {
-            out.add(name: "X-Forwarded-Host", value: forwardedHost)
+            out.append(("X-Forwarded-Host", forwardedHost))
         }
         if forwarding.addForwarded {
             var element = "for=\(Self.forwardedNode(forwarding.peerAddress));proto=\(forwarding.scheme)"
             if let clientHost { element += ";host=\(Self.quotedIfNeeded(clientHost))" }
-            out.add(name: "Forwarded", value: incomingForwarded.map { "\($0), \(element)" } ?? element)
+            out.append(("Forwarded", incomingForwarded.map { "\($0), \(element)" } ?? element))
         } else if let incomingForwarded {
-            out.add(name: "Forwarded", value: incomingForwarded)
+            out.append(("Forwarded", incomingForwarded))
         }
         if let pseudonym = forwarding.viaPseudonym {
             let hop = Self.viaHop(version: version, pseudonym: pseudonym)
-            out.add(name: "Via", value: incomingVia.map { "\($0), \(hop)" } ?? hop)
+            out.append(("Via", incomingVia.map { "\($0), \(hop)" } ?? hop))
         } else if let incomingVia {
-            out.add(name: "Via", value: incomingVia)
+            out.append(("Via", incomingVia))
         }
-        headers = out
+        headers = HTTPHeaders(out)
     }
 
     /// The `Via` element this hop adds (RFC 9110 §7.6.3): `1.1 tern` or `1.0 tern`.
@@ -182,34 +195,12 @@ public enum ProxyHeaders {
         hide: [String],
         viaPseudonym: String?
     ) {
-        // One pass finds what to remove; each such name is then removed once (cheaper than
-        // rebuilding the list: a typical origin response has just `Connection` and `Server`).
-        var remove: [String] = []
-        var hasVia = false
-        for (name, value) in headers {
-            if Self.isHopByHop(name) {
-                remove.append(name)
-                // `Connection: keep-alive` / `close` name no other field (the common case).
-                if name.utf8.count == 10, name.caseInsensitiveEquals("connection"),
-                   !value.caseInsensitiveEquals("keep-alive"), !value.caseInsensitiveEquals("close") {
-                    for token in value.split(separator: ",") {
-                        let trimmed = token.trimmingSpaces()
-                        if !trimmed.isEmpty { remove.append(String(trimmed)) }
-                    }
-                }
-            } else if !hide.isEmpty, hide.contains(where: { name.caseInsensitiveEquals($0) }) {
-                remove.append(name)
-            } else if name.utf8.count == 3, name.caseInsensitiveEquals("via") {
-                hasVia = true
-            }
+        var (fields, incomingVia) = Self.filteredFields(headers, hide: hide, collectVia: viaPseudonym != nil)
+        if let viaPseudonym {
+            let hop = Self.viaHop(version: version, pseudonym: viaPseudonym)
+            fields.append(("Via", incomingVia.map { "\($0), \(hop)" } ?? hop))
         }
-        for name in remove where headers.contains(name: name) { headers.remove(name: name) }
-        guard let viaPseudonym else { return }
-        if hasVia {
-            Self.appendVia(&headers, version: version, pseudonym: viaPseudonym)
-        } else {
-            headers.add(name: "Via", value: Self.viaHop(version: version, pseudonym: viaPseudonym))
-        }
+        headers = HTTPHeaders(fields)
     }
 
     public static func appendVia(_ headers: inout HTTPHeaders, version: HTTPVersion, pseudonym: String) {
