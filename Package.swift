@@ -131,7 +131,10 @@ let package = Package(
         .testTarget(name: "TernStorageTests", dependencies: ["TernStorage", "CLMDB", nioCore, nioHTTP1, nioPosix]),
         .testTarget(
             name: "TernIntegrationTests",
-            dependencies: ["TernServer", "TernConfig", "TernProxy", "TernStorage", "TernTesting", nioCore, nioHTTP1, nioPosix]
+            dependencies: [
+                "TernServer", "TernConfig", "TernProxy", "TernStorage", "TernTesting", nioCore, nioHTTP1, nioPosix,
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
         ),
     ]
 )

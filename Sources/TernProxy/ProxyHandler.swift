@@ -133,9 +133,13 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     /// The connection's latest raw read, when the WAF is configured (for refused requests).
     let capture: RawRequestCapture?
 
-    init(loop: LoopContext, listenerIndex: Int = 0, capture: RawRequestCapture? = nil) {
+    /// The connection's response encoder, told which responses answer `HEAD` (no body bytes).
+    let encoder: ResponseEncoder?
+
+    init(loop: LoopContext, listenerIndex: Int = 0, capture: RawRequestCapture? = nil, encoder: ResponseEncoder? = nil) {
         self.listenerIndex = listenerIndex
         self.capture = capture
+        self.encoder = encoder
         self.loop = loop
         self.runtime = loop.runtime
         self.limits = loop.runtime.configuration.limits
@@ -886,6 +890,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         }
         if status.code >= 500 { self.runtime.stats.responses5xx.wrappingIncrement(ordering: .relaxed) }
         let version: HTTPVersion = isHTTP10 ? .http1_0 : .http1_1
+        self.encoder?.nextResponseIsBodiless = request.method == .HEAD
         self.context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
     }
 

@@ -89,15 +89,16 @@ public final class ProxyServer: Sendable {
                         // With the WAF configured, the raw head of a request the parser refuses is kept for it.
                         let capture = security?.waf != nil ? RawRequestCapture() : nil
                         if let capture { try channel.pipeline.syncOperations.addHandler(capture) }
-                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                            withPipeliningAssistance: false,  // ProxyHandler queues pipelined requests itself
-                            withErrorHandling: false,
-                            // Response fields come from llhttp-parsed origin responses or from Tern itself.
-                            withOutboundHeaderValidation: false,
-                            withEncoderConfiguration: .init(),
-                            withDecoderLimitConfiguration: httpDecoderLimits
-                        )
-                        try channel.pipeline.syncOperations.addHandler(ProxyHandler(loop: loop.context, listenerIndex: listenerIndex, capture: capture))
+                        // NIO's request decoder (llhttp) and Tern's lean response encoder (HTTP1Encoders.swift).
+                        // No pipelining assistance (ProxyHandler queues pipelined requests itself), no NIO
+                        // error handler (ProxyHandler answers parser errors), no outbound header validation
+                        // (response fields come from llhttp-parsed origin responses or from Tern itself).
+                        let encoder = ResponseEncoder()
+                        try channel.pipeline.syncOperations.addHandler(encoder)
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(
+                            leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop, limitConfiguration: httpDecoderLimits
+                        )))
+                        try channel.pipeline.syncOperations.addHandler(ProxyHandler(loop: loop.context, listenerIndex: listenerIndex, capture: capture, encoder: encoder))
                     }
                 }
             do {

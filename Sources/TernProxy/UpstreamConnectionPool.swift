@@ -132,8 +132,11 @@ final class UpstreamConnectionPool {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // Request fields were parsed by llhttp from the client (or generated here).
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
+                    // Tern's lean request encoder (HTTP1Encoders.swift; request fields were parsed by llhttp
+                    // from the client or generated here, so no outbound validation) and NIO's response
+                    // decoder, which watches the request heads written past it (responses to HEAD).
+                    try channel.pipeline.syncOperations.addHandler(RequestEncoder())
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
                     try channel.pipeline.syncOperations.addHandler(UpstreamHandler())
                 }
             }
