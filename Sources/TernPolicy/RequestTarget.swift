@@ -11,6 +11,21 @@ public struct RequestTarget: Sendable, Equatable {
     public var host: String?
 
     public init?(uri: String) {
+        // Origin-form, the common case, on UTF-8 bytes (Character operations on `Substring` cost
+        // grapheme breaking: ~3k instructions a request in a profile).
+        let utf8 = uri.utf8
+        if utf8.first == UInt8(ascii: "/") {
+            guard utf8.allSatisfy(Self.isAllowedTargetByte) else { return nil }
+            self.host = nil
+            if let q = utf8.firstIndex(of: UInt8(ascii: "?")) {
+                self.path = String(uri[..<q])
+                self.query = String(uri[uri.utf8.index(after: q)...])
+            } else {
+                self.path = uri
+                self.query = nil
+            }
+            return
+        }
         var rest = Substring(uri)
         if rest.first == "/" {
             self.host = nil
