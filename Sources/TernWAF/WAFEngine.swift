@@ -129,7 +129,8 @@ public final class WAFEngine: Sendable {
                 transaction.close()
                 verdict.transaction = nil
             }
-            promise.succeed(verdict)
+            let result = verdict
+            self.pool.deliver(on: eventLoop) { promise.succeed(result) }
         }
         guard admitted else {
             let verdict = Self.unavailableVerdict(.overloaded, settings: settings)
@@ -305,8 +306,9 @@ public final class WAFEngine: Sendable {
     ) -> EventLoopFuture<WAFResponseVerdict> {
         let settings = self.settings
         let promise = eventLoop.makePromise(of: WAFResponseVerdict.self)
-        self.pool.submit {
-            promise.succeed(Self.processResponse(transaction, status: status, headers: headers, body: body, settings: settings))
+        self.pool.submit { [pool = self.pool] in
+            let verdict = Self.processResponse(transaction, status: status, headers: headers, body: body, settings: settings)
+            pool.deliver(on: eventLoop) { promise.succeed(verdict) }
         }
         return promise.futureResult
     }
