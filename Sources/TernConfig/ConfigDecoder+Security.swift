@@ -1,3 +1,4 @@
+import class Foundation.FileManager
 import TernCore
 import TernLimits
 import Yams
@@ -5,7 +6,7 @@ import Yams
 extension ConfigDecoder {
     static let wafKeys = [
         "mode", "paranoia_level", "inbound_anomaly_threshold", "outbound_anomaly_threshold", "request_body_limit",
-        "body_limit_action", "threads", "queue_limit", "overload", "audit_log", "inspect_response_headers",
+        "body_limit_action", "threads", "queue_limit", "overload", "audit_log", "inspect_response_headers", "config_dir",
     ]
     static let routeWAFKeys = ["mode", "exclude_rules", "exclude_tags", "exclude_args", "exclude_headers"]
     static let accessKeys = ["allow", "deny"]
@@ -93,6 +94,19 @@ extension ConfigDecoder {
         }
         if let e = fields["inspect_response_headers"], let value = self.bool(e) {
             waf.inspectResponseHeaders = value
+        }
+        if let e = fields["config_dir"], let path = self.filePath(e) {
+            let missing = ["modsecurity.conf.template", "crs-setup.conf.template"].filter {
+                !FileManager.default.fileExists(atPath: "\(path)/\($0)")
+            }
+            if missing.isEmpty {
+                waf.configDirectory = path
+            } else {
+                self.report(
+                    e.value.mark, "\(e.path): \(path) has no \(missing.joined(separator: " or "))",
+                    hint: "copy Config/modsecurity/*.template there and edit the copies"
+                )
+            }
         }
         return waf
     }

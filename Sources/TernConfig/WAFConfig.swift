@@ -64,8 +64,11 @@ public struct WAFConfig: Sendable, Equatable {
     /// ModSecurity audit log file, absolute (relative YAML paths are resolved against the configuration file's
     /// directory); `nil` means none (key `audit_log`: a path or `off`, the default).
     public var auditLog: String?
-    /// Whether response headers are inspected too (key `inspect_response_headers`, default `true`).
+    /// Whether response headers are inspected too (phase 3; key `inspect_response_headers`, default `true`).
     public var inspectResponseHeaders: Bool
+    /// A directory with Tern's two ModSecurity templates, edited (key `config_dir`; `nil`: the built-in
+    /// copies of `Config/modsecurity/`). How operators add their own rules.
+    public var configDirectory: String? = nil
 
     /// Creates WAF settings; values are taken as given (no validation).
     public init(

@@ -87,7 +87,7 @@ extension ProxyHandler {
             headers: head.headers.map { ($0.name, $0.value) }, body: admission.body, bodyTruncated: admission.bodyTruncated
         )
         let exchange = self.exchangeID
-        waf.inspectRequest(request, ruleSet: admission.ruleSet, mode: admission.mode, keepTransaction: false, on: self.context.eventLoop)
+        waf.inspectRequest(request, ruleSet: admission.ruleSet, mode: admission.mode, keepTransaction: self.gate != nil, on: self.context.eventLoop)
             .assumeIsolatedUnsafeUnchecked()
             .whenComplete { result in
                 guard exchange == self.exchangeID, case .wafInspecting = self.phase, let head = self.requestHead else {

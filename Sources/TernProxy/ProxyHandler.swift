@@ -136,10 +136,14 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     /// The connection's response encoder, told which responses answer `HEAD` (no body bytes).
     let encoder: ResponseEncoder?
 
-    init(loop: LoopContext, listenerIndex: Int = 0, capture: RawRequestCapture? = nil, encoder: ResponseEncoder? = nil) {
+    /// Holds responses on WAF routes for phase 3 (when `waf.inspect_response_headers`).
+    let gate: WAFResponseGate?
+
+    init(loop: LoopContext, listenerIndex: Int = 0, capture: RawRequestCapture? = nil, encoder: ResponseEncoder? = nil, gate: WAFResponseGate? = nil) {
         self.listenerIndex = listenerIndex
         self.capture = capture
         self.encoder = encoder
+        self.gate = gate
         self.loop = loop
         self.runtime = loop.runtime
         self.limits = loop.runtime.configuration.limits
@@ -149,6 +153,15 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        // While the gate holds a response for the WAF, the origin's body waits in the socket.
+        self.gate?.onHold = { [weak self] holding in
+            guard let self, let connection = self.connection else { return }
+            if holding {
+                connection.handler.pauseReads()
+            } else if self.context.channel.isWritable {
+                connection.handler.resumeReads()
+            }
+        }
         if let address = context.channel.remoteAddress?.ipAddress {
             self.peerAddress = address
             self.peerTrusted = self.runtime.isTrusted(address)
@@ -890,7 +903,19 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         }
         if status.code >= 500 { self.runtime.stats.responses5xx.wrappingIncrement(ordering: .relaxed) }
         let version: HTTPVersion = isHTTP10 ? .http1_0 : .http1_1
-        self.encoder?.nextResponseIsBodiless = request.method == .HEAD
+        if let gate = self.gate {
+            gate.nextBodiless = request.method == .HEAD
+            if let transaction = self.wafTransaction, let security = self.runtime.security, let waf = security.waf {
+                // Phase 3: the gate holds this response until the engine has judged its head.
+                self.wafTransaction = nil
+                gate.nextInspection = WAFResponseGate.Inspection(
+                    waf: waf, transaction: transaction, requestID: self.requestID ?? "-",
+                    onVerdict: { verdict in security.recordWAFResponse(verdict) }
+                )
+            }
+        } else {
+            self.encoder?.nextResponseIsBodiless = request.method == .HEAD
+        }
         self.context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
     }
 
@@ -991,7 +1016,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         }
         guard let sink = self.runtime.accessLog, let request = self.requestHead else { return }
         let micros = Int64((NIODeadline.now() - self.exchangeStart).nanoseconds / 1000)
-        sink.log(AccessLogRecord(
+        let record = AccessLogRecord(
             unixTime: Self.unixNow(),
             client: self.clientIdentity ?? self.peerAddress,
             method: request.method.rawValue,
@@ -1007,7 +1032,17 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             userAgent: request.headers.first(name: "user-agent"),
             requestID: self.requestID,
             security: self.securityOutcome
-        ))
+        )
+        guard let gate = self.gate, gate.isHolding else { return sink.log(record) }
+        // The WAF may still replace this response (phase 3): log what the client gets.
+        gate.afterPending { blocked in
+            var record = record
+            if let blocked {
+                record.status = blocked
+                record.security = "waf-blocked"
+            }
+            sink.log(record)
+        }
     }
 
     // MARK: Timers and teardown

@@ -98,7 +98,12 @@ public final class ProxyServer: Sendable {
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(
                             leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop, limitConfiguration: httpDecoderLimits
                         )))
-                        try channel.pipeline.syncOperations.addHandler(ProxyHandler(loop: loop.context, listenerIndex: listenerIndex, capture: capture, encoder: encoder))
+                        // Phase 3 of the WAF holds responses between the handler and the encoder.
+                        let gate = security?.waf?.settings.inspectResponseHeaders == true ? WAFResponseGate(encoder: encoder) : nil
+                        if let gate { try channel.pipeline.syncOperations.addHandler(gate) }
+                        try channel.pipeline.syncOperations.addHandler(ProxyHandler(
+                            loop: loop.context, listenerIndex: listenerIndex, capture: capture, encoder: encoder, gate: gate
+                        ))
                     }
                 }
             do {

@@ -108,7 +108,8 @@ public final class SecurityGate: Sendable {
             settings.queueLimit = waf.queueLimit
             settings.overload = waf.overload == .failOpen ? .failOpen : .failClosed
             settings.auditLogPath = waf.auditLog
-            settings.inspectResponseHeaders = false
+            settings.inspectResponseHeaders = waf.inspectResponseHeaders
+            settings.configDirectory = waf.configDirectory
             self.waf = try WAFEngine(settings: settings, exclusionSets: exclusionSets)
         } else {
             self.waf = nil
@@ -178,6 +179,16 @@ public final class SecurityGate: Sendable {
             }
         case .pass:
             if mode == .detectionOnly, !verdict.matches.isEmpty { self.wafDetections.wrappingIncrement(ordering: .relaxed) }
+        }
+    }
+
+    /// Phase 3 verdicts: blocks count by rule like request blocks.
+    func recordWAFResponse(_ verdict: WAFResponseVerdict) {
+        guard verdict.action != .pass else { return }
+        let rules = verdict.matches.filter(\.disruptive).map { String($0.id) }
+        let ids = rules.isEmpty ? verdict.matches.map { String($0.id) } : rules
+        self.wafBlocks.withLockedValue { blocks in
+            for id in ids { blocks[id, default: 0] += 1 }
         }
     }
 

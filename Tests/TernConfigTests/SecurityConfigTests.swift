@@ -1,3 +1,4 @@
+import Foundation
 import TernConfig
 import TernCore
 import XCTest
@@ -138,6 +139,19 @@ final class SecurityConfigTests: XCTestCase {
         for (body, expected, line) in cases {
             XCTAssertEqual(self.parse(Self.withWAF(body), line: line)?.waf, expected, line: line)
         }
+    }
+
+    func testWAFConfigDirectory() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tern-waf-dir-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "SecRuleEngine On\n".write(to: dir.appendingPathComponent("modsecurity.conf.template"), atomically: true, encoding: .utf8)
+        // One template missing: an error naming it.
+        XCTAssertThrowsError(try ConfigLoader.parse(yaml: Self.withWAF("  config_dir: \(dir.path)\n"), fileName: "s.yaml", baseDirectory: "/etc/tern")) { error in
+            XCTAssertTrue("\(error)".contains("has no crs-setup.conf.template"), "\(error)")
+        }
+        try "\n".write(to: dir.appendingPathComponent("crs-setup.conf.template"), atomically: true, encoding: .utf8)
+        XCTAssertEqual(self.parse(Self.withWAF("  config_dir: \(dir.path)\n"))?.waf.configDirectory, dir.path)
     }
 
     func testRouteWAFValues() {

@@ -123,6 +123,58 @@ final class SecurityIntegrationTests: XCTestCase {
         XCTAssertTrue(self.tern.proxy.runtime.security?.wafBlocksByRule.isEmpty ?? false, "refusals are not counted as WAF blocks")
     }
 
+    /// Phase 3: a response is held until the engine has judged its head; a rule on a response header
+    /// replaces it with the block page. Passed responses (also large, streamed ones) arrive intact.
+    func testPhase3JudgesResponseHeaders() throws {
+        self.origin.stop()
+        self.origin = try TestOrigin.start { request in
+            switch request.uri {
+            case "/leak": return .ok("secret stuff", headers: [("X-Leak", "secret")])
+            case "/big": return .generated(totalBytes: 3 << 20, useContentLength: false)
+            default: return .ok("fine \(request.uri)")
+            }
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tern-phase3-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Config/modsecurity")
+        for name in ["modsecurity.conf.template", "crs-setup.conf.template"] {
+            var text = try String(contentsOf: shipped.appendingPathComponent(name), encoding: .utf8)
+            if name.hasPrefix("modsecurity") {
+                text += "\nSecRule RESPONSE_HEADERS:X-Leak \"@streq secret\" \"id:10001,phase:3,deny,status:403,log,msg:'leak'\"\n"
+            }
+            try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        try self.start("""
+            waf:
+              mode: on
+              config_dir: "\(dir.path)"
+            """)
+        let browser = [("User-Agent", "Mozilla/5.0"), ("Accept", "text/html")]
+        let fine = try get(self.tern.port, "/ok", headers: browser)
+        XCTAssertEqual(fine.status, 200)
+        XCTAssertEqual(fine.bodyString, "fine /ok")
+        let blocked = try get(self.tern.port, "/leak", headers: browser)
+        XCTAssertEqual(blocked.status, 403, blocked.bodyString)
+        XCTAssertTrue(blocked.bodyString.contains("Response blocked"), blocked.bodyString)
+        XCTAssertFalse(blocked.bodyString.contains("secret"), "the origin's body never reaches the client")
+        XCTAssertEqual(blocked.header("Connection"), "close")
+        XCTAssertEqual(self.tern.proxy.runtime.security?.wafBlocksByRule["10001"], 1)
+
+        // HEAD: the block page's head only; then a 3 MiB chunked body streamed through the gate.
+        let client = try RawHTTPClient(port: self.tern.port)
+        defer { client.close() }
+        try client.send("HEAD /leak HTTP/1.1\r\nHost: t\r\nUser-Agent: Mozilla/5.0\r\nAccept: text/html\r\n\r\n")
+        let head = try client.readResponse(forMethod: "HEAD")
+        XCTAssertEqual(head.status, 403)
+        XCTAssertTrue(head.body.isEmpty)
+        let big = try get(self.tern.port, "/big", headers: browser)
+        XCTAssertEqual(big.status, 200)
+        XCTAssertEqual(big.body.count, 3 << 20)
+        XCTAssertEqual(big.body, TestResponse.patternBytes(count: 3 << 20), "the held body arrives intact")
+    }
+
     func testDetectionOnlyCountsButPasses() throws {
         try self.start("""
             waf:
