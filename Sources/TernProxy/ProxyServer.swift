@@ -99,7 +99,7 @@ public final class ProxyServer: Sendable {
                             leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop, limitConfiguration: httpDecoderLimits
                         )))
                         // Phase 3 of the WAF holds responses between the handler and the encoder.
-                        let gate = security?.waf?.settings.inspectResponseHeaders == true ? WAFResponseGate(encoder: encoder) : nil
+                        let gate = security?.waf?.runsResponseHeaderPhase == true ? WAFResponseGate(encoder: encoder) : nil
                         if let gate { try channel.pipeline.syncOperations.addHandler(gate) }
                         try channel.pipeline.syncOperations.addHandler(ProxyHandler(
                             loop: loop.context, listenerIndex: listenerIndex, capture: capture, encoder: encoder, gate: gate

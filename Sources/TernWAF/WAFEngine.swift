@@ -19,6 +19,8 @@ public final class WAFEngine: Sendable {
         var settings: WAFSettings
         var ruleSets: [CompiledRuleSet]
         var audit: WAFAuditLog?
+        /// Some loaded directive acts in phase 3 (``WAFPhaseScan``).
+        var hasResponseHeaderRules = true
     }
 
     private let instance: ModSecurityInstance
@@ -34,7 +36,9 @@ public final class WAFEngine: Sendable {
         let ruleSets = try Self.compile(settings: settings, exclusionSets: exclusionSets)
         let audit = try settings.auditLogPath.map { try WAFAuditLog(path: $0) }
         self.instance = instance
-        self.state = NIOLockedValueBox(State(settings: settings, ruleSets: ruleSets, audit: audit))
+        self.state = NIOLockedValueBox(State(
+            settings: settings, ruleSets: ruleSets, audit: audit, hasResponseHeaderRules: Self.scanResponseHeaderPhase(settings)
+        ))
         self.pool = WAFWorkerPool(threads: settings.threads)
     }
 
@@ -49,7 +53,8 @@ public final class WAFEngine: Sendable {
         } else {
             audit = nil
         }
-        self.state.withLockedValue { $0 = State(settings: settings, ruleSets: ruleSets, audit: audit) }
+        let phase3 = Self.scanResponseHeaderPhase(settings)
+        self.state.withLockedValue { $0 = State(settings: settings, ruleSets: ruleSets, audit: audit, hasResponseHeaderRules: phase3) }
     }
 
     /// Number of compiled rule sets (valid `ruleSet` indices are `0..<ruleSetCount`).
@@ -57,6 +62,18 @@ public final class WAFEngine: Sendable {
 
     /// The settings in force.
     public var settings: WAFSettings { self.state.withLockedValue { $0.settings } }
+
+    /// Whether responses are worth holding for phase 3: `inspectResponseHeaders` is set and some loaded
+    /// directive acts in that phase (stock CRS 3.3.4 has none; see ``WAFPhaseScan``).
+    public var runsResponseHeaderPhase: Bool {
+        self.state.withLockedValue { $0.settings.inspectResponseHeaders && $0.hasResponseHeaderRules }
+    }
+
+    private static func scanResponseHeaderPhase(_ settings: WAFSettings) -> Bool {
+        guard settings.inspectResponseHeaders else { return false }
+        guard let text = try? WAFConfiguration(settings: settings).render(exclusions: .none) else { return true }
+        return WAFPhaseScan.actsInResponseHeaderPhase(text)
+    }
 
     /// Stops the WAF threads after the queued work; call once at shutdown.
     public func shutdown() {
