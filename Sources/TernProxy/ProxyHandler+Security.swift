@@ -32,7 +32,8 @@ extension ProxyHandler {
             return self.dispatch(head: head, target: target, host: host, routeIndex: routeIndex, expectContinue: expectContinue, now: now)
         }
         let client = self.peerIP.map { gate.identity(peer: $0, headers: head.headers) }
-        if let client { self.clientIdentity = client.description }
+        // Only a client other than the socket peer needs its own string (`peerAddress` has the peer's).
+        if let client, client != self.peerIP { self.clientIdentity = client.description }
         if let client, !gate.permits(client, listener: self.listenerIndex, route: routeIndex) {
             gate.aclDenials.wrappingIncrement(ordering: .relaxed)
             self.securityOutcome = "acl-denied"
@@ -190,7 +191,8 @@ extension ProxyHandler {
     func auditRefusal(_ status: HTTPResponseStatus, head: HTTPRequestHead, host: String?) {
         guard self.runtime.security?.waf != nil else { return }
         if self.clientIdentity == nil, let gate = self.runtime.security, let peer = self.peerIP {
-            self.clientIdentity = gate.identity(peer: peer, headers: head.headers).description
+            let client = gate.identity(peer: peer, headers: head.headers)
+            if client != peer { self.clientIdentity = client.description }
         }
         self.auditRefusal(
             status, method: head.method.rawValue, uri: head.uri,
