@@ -939,13 +939,13 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         self.finishResponse()
     }
 
-    /// Answers now; `closing` when the request's body won't be read.
     /// A local answer to a request refused before the filters; the WAF still sees it (audit only).
     func refuse(_ status: HTTPResponseStatus, _ body: String, closing: Bool, head: HTTPRequestHead, host: String?) {
         self.auditRefusal(status, head: head, host: host)
         self.respondLocally(status, body, closing: closing)
     }
 
+    /// Answers now; `closing` when the request's body won't be read.
     func respondLocally(_ status: HTTPResponseStatus, _ body: String, closing: Bool, extra: [(String, String)] = []) {
         if closing { self.keepAlive = false }
         self.sendLocalResponse(status, body, extraHeaders: HTTPHeaders(extra))
