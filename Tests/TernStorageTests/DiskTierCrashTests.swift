@@ -103,7 +103,10 @@ final class DiskTierCrashTests: XCTestCase {
                 XCTAssertGreaterThanOrEqual(generation, durable, "round \(round): a flushed generation was lost")
             }
         }
-        XCTAssertGreaterThanOrEqual(checked, 39, "round \(round)")
+        // The writer keeps 40 keys minus those it has just removed: key 6 is removed at the end of a
+        // generation and put again at index 6 of the next, key 7 is removed at index 0, so between the
+        // two both are gone and a crash there leaves 38 (the bound was 39, which failed once in CI).
+        XCTAssertGreaterThanOrEqual(checked, 38, "round \(round)")
         XCTAssertEqual(checked, tier.count)
         XCTAssertEqual(tier.checksumFailures, 0)
         // Still writable after the crash.
