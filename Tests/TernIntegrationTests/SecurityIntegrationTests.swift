@@ -173,6 +173,16 @@ final class SecurityIntegrationTests: XCTestCase {
         XCTAssertEqual(big.status, 200)
         XCTAssertEqual(big.body.count, 3 << 20)
         XCTAssertEqual(big.body, TestResponse.patternBytes(count: 3 << 20), "the held body arrives intact")
+
+        // Pipelined: responses held for phase 3 still leave in request order.
+        let pipelined = try RawHTTPClient(port: self.tern.port)
+        defer { pipelined.close() }
+        try pipelined.send((1...3).map { "GET /p\($0) HTTP/1.1\r\nHost: t\r\nUser-Agent: Mozilla/5.0\r\nAccept: text/html\r\n\r\n" }.joined())
+        for index in 1...3 {
+            let response = try pipelined.readResponse()
+            XCTAssertEqual(response.status, 200)
+            XCTAssertEqual(response.bodyString, "fine /p\(index)")
+        }
     }
 
     func testDetectionOnlyCountsButPasses() throws {
