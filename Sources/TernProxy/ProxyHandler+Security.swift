@@ -140,7 +140,7 @@ extension ProxyHandler {
 
 /// Keeps the latest read of a client connection (a reference, no copy) so that a request the HTTP
 /// parser refuses can still be shown to the WAF (``RefusedRequestHead``). In the pipeline only when
-/// the WAF is configured; sits in front of the request decoder.
+/// the WAF has an audit log (the only place such a judgement goes); in front of the request decoder.
 final class RawRequestCapture: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer

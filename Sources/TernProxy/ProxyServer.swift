@@ -86,8 +86,8 @@ public final class ProxyServer: Sendable {
                         if proxyProtocol {
                             try channel.pipeline.syncOperations.addHandler(ProxyProtocolHandler())
                         }
-                        // With the WAF configured, the raw head of a request the parser refuses is kept for it.
-                        let capture = security?.waf != nil ? RawRequestCapture() : nil
+                        // With a WAF audit log, the raw head of a request the parser refuses is kept for it.
+                        let capture = security?.waf?.settings.auditLogPath != nil ? RawRequestCapture() : nil
                         if let capture { try channel.pipeline.syncOperations.addHandler(capture) }
                         // NIO's request decoder (llhttp) and Tern's lean response encoder (HTTP1Encoders.swift).
                         // No pipelining assistance (ProxyHandler queues pipelined requests itself), no NIO
