@@ -38,7 +38,7 @@ let package = Package(
         // Pure: YAML → typed, validated configuration with file:line:column errors.
         .target(
             name: "TernConfig",
-            dependencies: ["TernCore", "TernLimits", .product(name: "Yams", package: "Yams")],
+            dependencies: ["TernCore", "TernLimits", "TernPolicy", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         // Pure: member selection and health state machines.

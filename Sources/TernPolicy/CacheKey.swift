@@ -1,28 +1,37 @@
 import NIOHTTP1
 
 /// How a route builds its primary cache key (RFC 9111 §2: the key is at least the method and
-/// target URI; these options widen or narrow it).
+/// target URI; these options widen or narrow it). Decoded from route key `cache.key` (TernConfig's
+/// `CacheKeyConfig` is this type).
 public struct CacheKeyOptions: Sendable, Equatable {
-    /// What part of the query string enters the key.
+    /// What part of the query string enters the key (key `query`).
     public enum Query: Sendable, Equatable {
-        /// The query as sent (percent-encoding normalised).
+        /// The query as sent, percent-encoding normalised (YAML `keep`, the default).
         case keep
-        /// Parameters sorted by name (stable: repeated names keep their order).
+        /// Parameters sorted by name, so `?b=1&a=2` and `?a=2&b=1` share an entry; repeated names keep
+        /// their order (YAML `sort`).
         case sort
-        /// No query at all. Danger: every query variant shares one object.
+        /// No query at all. Danger: every query variant shares one object (YAML `drop`).
         case drop
-        /// Only these parameter names, in request order.
+        /// Only these parameter names, in request order; case-sensitive (YAML `{allow: [a, b]}`).
         case allow([String])
-        /// All but these parameter names (e.g. `utm_source`), in request order.
+        /// All but these parameter names (e.g. `utm_source`), in request order; case-sensitive
+        /// (YAML `{deny: [utm_source]}`).
         case deny([String])
     }
 
     public var query: Query
-    /// Request header fields whose values are added to the key (e.g. `x-device`).
+    /// Request header fields whose values are added to the key (key `headers`, e.g. `x-device`);
+    /// lower-cased, without duplicates.
     public var headers: [String]
-    /// Cookie names whose values are added to the key (e.g. `lang`).
+    /// Cookie names whose values are added to the key (key `cookies`, e.g. `lang`); case-sensitive,
+    /// without duplicates.
     public var cookies: [String]
 
+    /// The query as received, no headers, no cookies.
+    public static let `default` = CacheKeyOptions()
+
+    /// Creates a key description; values are taken as given (no validation).
     public init(query: Query = .keep, headers: [String] = [], cookies: [String] = []) {
         self.query = query
         self.headers = headers

@@ -61,15 +61,7 @@ struct RouteCacheRuntime: Sendable {
             bypass: route.bypass,
             maxObjectSize: global.maxObjectSize.bytes
         )
-        let query: CacheKeyOptions.Query
-        switch route.key.query {
-        case .keep: query = .keep
-        case .sort: query = .sort
-        case .drop: query = .drop
-        case .allow(let names): query = .allow(names)
-        case .deny(let names): query = .deny(names)
-        }
-        self.key = CacheKeyOptions(query: query, headers: route.key.headers, cookies: route.key.cookies)
+        self.key = route.key
     }
 
     static func seconds(_ duration: Duration) -> Int64 { duration.components.seconds }
