@@ -56,7 +56,7 @@ let package = Package(
         // libmodsecurity3 through pkg-config (Debian: libmodsecurity-dev; rules: modsecurity-crs).
         .systemLibrary(name: "CModSecurity", pkgConfig: "modsecurity", providers: [.apt(["libmodsecurity-dev"])]),
         // The WAF: libmodsecurity3 transactions on a dedicated thread pool, OWASP CRS rule sets.
-        .target(name: "TernWAF", dependencies: ["CModSecurity", nioCore, nioPosix, nioConcurrency], swiftSettings: swiftSettings),
+        .target(name: "TernWAF", dependencies: ["TernCore", "CModSecurity", nioCore, nioPosix, nioConcurrency], swiftSettings: swiftSettings),
         // libbrotlienc + libbrotlidec through pkg-config (Debian: libbrotli-dev).
         .systemLibrary(name: "CBrotli", pkgConfig: "libbrotlienc", providers: [.apt(["libbrotli-dev"])]),
         // zlib through pkg-config (Debian: zlib1g-dev), for gzip (RFC 1952).

@@ -2,6 +2,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import TernConfig
+import TernCore
 import TernPolicy
 
 /// One access-log entry: everything known about a request once its response is done.
@@ -93,20 +94,20 @@ public enum AccessLogFormatter {
     public static func json(_ r: AccessLogRecord) -> String {
         var line = "{\"time\":\""
         line += Self.isoTime(r.unixTime)
-        line += "\",\"client\":" + Self.jsonString(r.client)
-        line += ",\"method\":" + Self.jsonString(r.method)
-        line += ",\"target\":" + Self.jsonString(r.target)
-        line += ",\"version\":" + Self.jsonString(r.version)
+        line += "\",\"client\":" + JSONString.quoted(r.client)
+        line += ",\"method\":" + JSONString.quoted(r.method)
+        line += ",\"target\":" + JSONString.quoted(r.target)
+        line += ",\"version\":" + JSONString.quoted(r.version)
         line += ",\"status\":" + String(r.status)
         line += ",\"bytes\":" + String(r.bytesSent)
         line += ",\"duration_ms\":" + Self.millis(r.durationMicros)
-        line += ",\"upstream\":" + (r.upstream.map(Self.jsonString) ?? "null")
+        line += ",\"upstream\":" + (r.upstream.map(JSONString.quoted) ?? "null")
         line += ",\"upstream_ms\":" + (r.upstreamMicros.map(Self.millis) ?? "null")
-        line += ",\"cache\":" + (r.cacheStatus.map(Self.jsonString) ?? "null")
-        line += ",\"referer\":" + (r.referer.map(Self.jsonString) ?? "null")
-        line += ",\"user_agent\":" + (r.userAgent.map(Self.jsonString) ?? "null")
-        if let id = r.requestID { line += ",\"request_id\":" + Self.jsonString(id) }
-        if let security = r.security { line += ",\"security\":" + Self.jsonString(security) }
+        line += ",\"cache\":" + (r.cacheStatus.map(JSONString.quoted) ?? "null")
+        line += ",\"referer\":" + (r.referer.map(JSONString.quoted) ?? "null")
+        line += ",\"user_agent\":" + (r.userAgent.map(JSONString.quoted) ?? "null")
+        if let id = r.requestID { line += ",\"request_id\":" + JSONString.quoted(id) }
+        if let security = r.security { line += ",\"security\":" + JSONString.quoted(security) }
         line += "}\n"
         return line
     }
@@ -161,27 +162,6 @@ public enum AccessLogFormatter {
                 }
             }
         }
-        return out
-    }
-
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += "\\u00" + String(scalar.value, radix: 16).leftPadded(2)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
         return out
     }
 }

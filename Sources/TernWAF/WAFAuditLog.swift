@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import TernCore
 
 #if canImport(Glibc)
 import Glibc
@@ -39,17 +40,17 @@ struct WAFAuditRecord: Sendable {
 
     func jsonLine(timestamp: Double) -> String {
         var out = "{\"ts\":\(String(format: "%.3f", timestamp)),\"request_id\":"
-        Self.appendString(self.requestID, to: &out)
+        JSONString.append(self.requestID, to: &out)
         if let testID = self.testID {
             out += ",\"test_id\":"
-            Self.appendString(testID, to: &out)
+            JSONString.append(testID, to: &out)
         }
         out += ",\"client\":"
-        Self.appendString(self.client, to: &out)
+        JSONString.append(self.client, to: &out)
         out += ",\"client_port\":\(self.clientPort),\"method\":"
-        Self.appendString(self.method, to: &out)
+        JSONString.append(self.method, to: &out)
         out += ",\"uri\":"
-        Self.appendString(self.uri, to: &out)
+        JSONString.append(self.uri, to: &out)
         out += ",\"mode\":\"\(self.mode.rawValue)\",\"rule_set\":\(self.ruleSet),\"outcome\":\"\(self.outcome.rawValue)\",\"status\":\(self.status)"
         out += ",\"anomaly_score\":" + (self.anomalyScore.map(String.init) ?? "null")
         let all = self.requestMatches.map { ($0, "request") } + self.responseMatches.map { ($0, "response") }
@@ -57,33 +58,13 @@ struct WAFAuditRecord: Sendable {
         for (index, (match, phase)) in all.enumerated() {
             if index > 0 { out += "," }
             out += "{\"id\":\(match.id),\"msg\":"
-            Self.appendString(match.message, to: &out)
+            JSONString.append(match.message, to: &out)
             out += ",\"severity\":" + (match.severity.map(String.init) ?? "null") + ",\"data\":"
-            Self.appendString(match.data, to: &out)
+            JSONString.append(match.data, to: &out)
             out += ",\"phase\":\"\(phase)\"}"
         }
         out += "]}\n"
         return out
-    }
-
-    static func appendString(_ value: String, to out: inout String) {
-        out += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
     }
 }
 
