@@ -294,7 +294,8 @@ extension ProxyHandler {
     /// `Cache-Status` and `CDN-Cache-Control`, then `Age`, `Cache-Status`, `Via` and a
     /// `Content-Length` for the stored body (RFC 9111 §4, §5.1; RFC 9211; RFC 9213 §2.1).
     func hitHeaders(_ stored: HTTPHeaders, age: String, bodyLength: Int, request: HTTPRequestHead) -> HTTPHeaders {
-        var out = HTTPHeaders()
+        // A plain array, wrapped once (as in ProxyHeaders): `HTTPHeaders.add` re-checks each name.
+        var out: [(String, String)] = []
         out.reserveCapacity(stored.count + 4)
         var via: String?
         var hasLength = false
@@ -314,18 +315,18 @@ extension ProxyHandler {
             default:
                 break
             }
-            out.add(name: name, value: value)
+            out.append((name, value))
         }
-        out.add(name: "Age", value: age)
-        if let status = self.cache?.status { out.add(name: "Cache-Status", value: status.headerValue) }
+        out.append(("Age", age))
+        if let status = self.cache?.status { out.append(("Cache-Status", status.headerValue)) }
         if let pseudonym = self.runtime.configuration.proxy.via {
             let hop = ProxyHeaders.viaHop(version: request.version, pseudonym: pseudonym)
-            out.add(name: "Via", value: via.map { "\($0), \(hop)" } ?? hop)
+            out.append(("Via", via.map { "\($0), \(hop)" } ?? hop))
         } else if let via {
-            out.add(name: "Via", value: via)
+            out.append(("Via", via))
         }
-        if !hasLength { out.add(name: "Content-Length", value: String(bodyLength)) }
-        return out
+        if !hasLength { out.append(("Content-Length", String(bodyLength))) }
+        return HTTPHeaders(out)
     }
 
     /// Whether the request carries conditional fields (`If-*` other than `If-Range`) or `Range`.
