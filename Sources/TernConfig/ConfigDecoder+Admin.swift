@@ -127,7 +127,7 @@ extension ConfigDecoder {
             var names: [String] = []
             for (node, path) in items {
                 guard let text = self.cleanString(.item(node, path: path), expected: "a header name") else { continue }
-                guard ConfigDecoder.isToken(text) else {
+                guard HTTPSyntax.isToken(text) else {
                     self.report(node.mark, "\(path): '\(text)' is not a valid header name",
                                 hint: "header names are tokens such as surrogate-key, see RFC 9110 §5.1")
                     continue

@@ -239,7 +239,7 @@ extension ConfigDecoder {
             var names: [String] = []
             for (node, path) in items {
                 guard let text = self.cleanString(.item(node, path: path), expected: "a header name") else { continue }
-                guard ConfigDecoder.isToken(text) else {
+                guard HTTPSyntax.isToken(text) else {
                     self.report(node.mark, "\(path): '\(text)' is not a valid header name",
                                 hint: "header names are tokens such as accept-language, see RFC 9110 §5.1")
                     continue
@@ -253,7 +253,7 @@ extension ConfigDecoder {
             var names: [String] = []
             for (node, path) in items {
                 guard let text = self.cleanString(.item(node, path: path), expected: "a cookie name") else { continue }
-                guard ConfigDecoder.isToken(text) else {
+                guard HTTPSyntax.isToken(text) else {
                     self.report(node.mark, "\(path): '\(text)' is not a valid cookie name",
                                 hint: "cookie names are tokens such as session_lang, see RFC 6265 §4.1.1")
                     continue

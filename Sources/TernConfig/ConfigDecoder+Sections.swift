@@ -90,7 +90,7 @@ extension ConfigDecoder {
             if case .scalar(let scalar) = e.value, scalar.style == .plain, ["false", "true"].contains(scalar.string.lowercased()) {
                 proxy.via = scalar.string.lowercased() == "true" ? "tern" : nil
             } else if let text = self.cleanString(e, expected: "a pseudonym such as tern, or false") {
-                if ConfigDecoder.isToken(text) {
+                if HTTPSyntax.isToken(text) {
                     proxy.via = text
                 } else {
                     self.report(e.value.mark, "\(e.path): '\(text)' is not a valid Via pseudonym",
@@ -104,7 +104,7 @@ extension ConfigDecoder {
             var names: [String] = []
             for (node, path) in items {
                 guard let text = self.cleanString(.item(node, path: path), expected: "a header name") else { continue }
-                guard ConfigDecoder.isToken(text) else {
+                guard HTTPSyntax.isToken(text) else {
                     self.report(node.mark, "\(path): '\(text)' is not a valid header name",
                                 hint: "header names are tokens such as x-powered-by, see RFC 9110 §5.1")
                     continue
@@ -115,14 +115,6 @@ extension ConfigDecoder {
             proxy.hideResponseHeaders = names
         }
         return proxy
-    }
-
-    /// RFC 9110 §5.6.2 token.
-    static func isToken(_ text: String) -> Bool {
-        !text.isEmpty
-            && text.allSatisfy { character in
-                character.isASCII && (character.isLetter || character.isNumber || "!#$%&'*+-.^_`|~".contains(character))
-            }
     }
 
     // MARK: Logging

@@ -181,7 +181,7 @@ extension ConfigDecoder {
             var names: [String] = []
             for (node, path) in items {
                 guard let text = self.cleanString(.item(node, path: path), expected: "a header name") else { continue }
-                guard ConfigDecoder.isToken(text) else {
+                guard HTTPSyntax.isToken(text) else {
                     self.report(node.mark, "\(path): '\(text)' is not a valid header name",
                                 hint: "header names are tokens such as x-signature, see RFC 9110 §5.1")
                     continue
@@ -370,7 +370,7 @@ extension ConfigDecoder {
                             hint: "write e.g. key: \"header:X-Api-Key\"")
                 return nil
             }
-            guard ConfigDecoder.isToken(name) else {
+            guard HTTPSyntax.isToken(name) else {
                 self.report(entry.value.mark, "\(entry.path): '\(name)' is not a valid header name",
                             hint: "header names are tokens such as X-Api-Key, see RFC 9110 §5.1")
                 return nil

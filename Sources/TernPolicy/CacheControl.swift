@@ -1,4 +1,5 @@
 import NIOHTTP1
+import TernCore
 
 /// Parsed `Cache-Control` directives (RFC 9111 §5.2), or those of a targeted field such as
 /// `CDN-Cache-Control` (RFC 9213).
@@ -140,7 +141,7 @@ public struct CacheControl: Sendable, Equatable {
                 } else {
                     name = element
                 }
-                guard CacheFieldParsing.isToken(name) else { continue }
+                guard HTTPSyntax.isToken(name) else { continue }
                 self.apply(name: CacheFieldParsing.lower(name), value: value, seen: &seen)
             }
         }
@@ -294,7 +295,7 @@ public struct CacheControl: Sendable, Equatable {
             case UInt8(ascii: "*"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"):
                 let start = self.i
                 self.i += 1
-                while let c = self.peek, CacheFieldParsing.isTchar(c) || c == UInt8(ascii: ":") || c == UInt8(ascii: "/") {
+                while let c = self.peek, HTTPSyntax.isTchar(c) || c == UInt8(ascii: ":") || c == UInt8(ascii: "/") {
                     self.i += 1
                 }
                 return .token(String(decoding: self.bytes[start..<self.i], as: UTF8.self))

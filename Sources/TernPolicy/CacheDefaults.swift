@@ -1,4 +1,5 @@
 import NIOHTTP1
+import TernCore
 
 /// Tern's default cache policy in one place, in the order decisions are made (RFC 9111 §3,
 /// §3.5, §4.2; RFC 9213), in the spirit of Varnish's `builtin.vcl`.
@@ -137,7 +138,7 @@ extension CachePolicy {
 
         // 10–11: shape.
         if CacheVary.fields(responseHeaders) == nil { return .doNotStore(.varyStar) }
-        if let length = responseHeaders.first(name: "content-length").flatMap({ Int64($0.trimmingSpacesForCache()) }),
+        if let length = responseHeaders.first(name: "content-length").flatMap({ Int64(HTTPSyntax.trimOWS(Substring($0))) }),
             length > options.maxObjectSize
         {
             return .doNotStore(.tooLarge)
@@ -161,11 +162,5 @@ extension CachePolicy {
             if lifetime == 0 { return .doNotStore(.noFreshness) }
         }
         return .store
-    }
-}
-
-extension String {
-    fileprivate func trimmingSpacesForCache() -> Substring {
-        CacheFieldParsing.trimOWS(Substring(self))
     }
 }

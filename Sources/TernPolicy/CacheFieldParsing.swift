@@ -1,4 +1,5 @@
 import NIOHTTP1
+import TernCore
 
 /// Small lexical helpers shared by the cache policy files (RFC 9110 §5.6: lists, tokens,
 /// quoted strings; RFC 9111 §1.2.2: delta-seconds).
@@ -30,13 +31,13 @@ enum CacheFieldParsing {
             } else if c == "\"" {
                 inQuotes = true
             } else if c == "," {
-                let element = Self.trimOWS(value[start..<index])
+                let element = HTTPSyntax.trimOWS(value[start..<index])
                 if !element.isEmpty { elements.append(element) }
                 start = value.index(after: index)
             }
             index = value.index(after: index)
         }
-        let last = Self.trimOWS(value[start..<value.endIndex])
+        let last = HTTPSyntax.trimOWS(value[start..<value.endIndex])
         if !last.isEmpty { elements.append(last) }
         return elements
     }
@@ -46,14 +47,6 @@ enum CacheFieldParsing {
         var out: [Substring] = []
         for value in headers[name] { out.append(contentsOf: Self.splitList(Substring(value))) }
         return out
-    }
-
-    /// The value without leading and trailing spaces and tabs (HTTP OWS).
-    static func trimOWS(_ s: Substring) -> Substring {
-        var s = s
-        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
-        return s
     }
 
     /// `1*DIGIT` as delta-seconds (RFC 9111 §1.2.2), clamped to ``maxDeltaSeconds``;
@@ -68,24 +61,6 @@ enum CacheFieldParsing {
             }
         }
         return min(value, Self.maxDeltaSeconds)
-    }
-
-    /// Whether `s` is a non-empty `token` (RFC 9110 §5.6.2).
-    static func isToken(_ s: Substring) -> Bool {
-        !s.isEmpty && s.utf8.allSatisfy(Self.isTchar)
-    }
-
-    static func isTchar(_ b: UInt8) -> Bool {
-        switch b {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
-            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
-            UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-            return true
-        default:
-            return false
-        }
     }
 
     /// Decodes a complete `quoted-string` (RFC 9110 §5.6.4); `nil` when `s` is not exactly one.
@@ -125,12 +100,12 @@ enum CacheFieldParsing {
 
     /// Whether any field line of `name` has a non-empty value.
     static func hasValue(_ headers: HTTPHeaders, _ name: String) -> Bool {
-        headers[name].contains { !Self.trimOWS(Substring($0)).isEmpty }
+        headers[name].contains { !HTTPSyntax.trimOWS(Substring($0)).isEmpty }
     }
 
     /// A list of field names from a qualified `no-cache` / `private` argument (RFC 9111 §5.2.2.4,
     /// §5.2.2.7): lower-cased, trimmed, empties dropped.
     static func fieldNames(_ value: String) -> [String] {
-        value.split(separator: ",").map { Self.lower(Self.trimOWS($0)) }.filter { !$0.isEmpty }
+        value.split(separator: ",").map { Self.lower(HTTPSyntax.trimOWS($0)) }.filter { !$0.isEmpty }
     }
 }

@@ -1,4 +1,5 @@
 import NIOHTTP1
+import TernCore
 
 extension CachePolicy {
     /// The request targets (`path` or `path?query`, on the request's own authority) to invalidate
@@ -29,7 +30,7 @@ extension CachePolicy {
         add(requestQuery.map { "\(basePath)?\($0)" } ?? basePath)
         for field in ["location", "content-location"] {
             guard let value = responseHeaders.first(name: field) else { continue }
-            let reference = CacheFieldParsing.trimOWS(Substring(value))
+            let reference = HTTPSyntax.trimOWS(Substring(value))
             if let resolved = Self.resolve(reference, basePath: basePath, baseQuery: requestQuery, host: requestHost) {
                 add(resolved)
             }

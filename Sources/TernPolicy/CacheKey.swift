@@ -1,4 +1,5 @@
 import NIOHTTP1
+import TernCore
 
 /// How a route builds its primary cache key (RFC 9111 §2: the key is at least the method and
 /// target URI; these options widen or narrow it). Decoded from route key `cache.key` (TernConfig's
@@ -236,11 +237,11 @@ public enum CacheKey {
         var jar: [String: String] = [:]
         for line in headers["cookie"] {
             for pair in line.split(separator: ";") {
-                let trimmed = CacheFieldParsing.trimOWS(pair)
+                let trimmed = HTTPSyntax.trimOWS(pair)
                 guard let eq = trimmed.firstIndex(of: "=") else { continue }
-                let name = String(CacheFieldParsing.trimOWS(trimmed[..<eq]))
+                let name = String(HTTPSyntax.trimOWS(trimmed[..<eq]))
                 guard !name.isEmpty, jar[name] == nil else { continue }
-                jar[name] = String(CacheFieldParsing.trimOWS(trimmed[trimmed.index(after: eq)...]))
+                jar[name] = String(HTTPSyntax.trimOWS(trimmed[trimmed.index(after: eq)...]))
             }
         }
         return jar

@@ -1,4 +1,5 @@
 import NIOHTTP1
+import TernCore
 
 /// This cache's member of the `Cache-Status` field (RFC 9211).
 ///
@@ -87,7 +88,7 @@ public struct CacheStatus: Sendable, Equatable {
         guard let first = s.utf8.first,
             (first >= 0x41 && first <= 0x5A) || (first >= 0x61 && first <= 0x7A) || first == UInt8(ascii: "*")
         else { return false }
-        return s.utf8.allSatisfy { CacheFieldParsing.isTchar($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "/") }
+        return s.utf8.allSatisfy { HTTPSyntax.isTchar($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "/") }
     }
 
     /// RFC 8941 §3.3.3 `sf-string` (non-printable characters replaced by `?`).

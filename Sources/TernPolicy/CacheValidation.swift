@@ -1,4 +1,5 @@
 import NIOHTTP1
+import TernCore
 
 extension CachePolicy {
     /// The conditional request fields for revalidating `stored` (RFC 9111 §4.3.1):
@@ -12,7 +13,7 @@ extension CachePolicy {
             out.add(name: "If-None-Match", value: String(etag))
         }
         if let lastModified = stored.headers.first(name: "last-modified"), HTTPDate.parse(lastModified) != nil {
-            out.add(name: "If-Modified-Since", value: String(CacheFieldParsing.trimOWS(Substring(lastModified))))
+            out.add(name: "If-Modified-Since", value: String(HTTPSyntax.trimOWS(Substring(lastModified))))
         }
         return out
     }

@@ -1,4 +1,5 @@
 import NIOHTTP1
+import TernCore
 
 /// Secondary cache keys from `Vary` (RFC 9111 §4.1).
 ///
@@ -49,7 +50,7 @@ public enum CacheVary {
             members = members.map { member in
                 CacheFieldParsing.lower(Substring(member))
                     .split(separator: ";")
-                    .map { CacheFieldParsing.trimOWS($0) }
+                    .map { HTTPSyntax.trimOWS($0) }
                     .joined(separator: ";")
             }
             members.sort()

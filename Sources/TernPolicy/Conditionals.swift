@@ -1,4 +1,5 @@
 import NIOHTTP1
+import TernCore
 
 /// Evaluation of client preconditions against the selected representation's validators
 /// (RFC 9110 §13.1, §13.2).
@@ -63,7 +64,7 @@ public enum Conditionals {
         let values = headers["if-range"]
         guard !values.isEmpty else { return true }
         guard values.count == 1 else { return false }
-        let value = values[0].trimmingOWS()
+        let value = String(HTTPSyntax.trimOWS(Substring(values[0])))
         if value.hasPrefix("\"") || value.hasPrefix("W/") {
             guard let tag = EntityTag(parsing: value), let etag else { return false }
             return tag.strongMatch(etag)
@@ -83,14 +84,5 @@ public enum Conditionals {
         let values = headers[name]
         guard values.count == 1 else { return nil }
         return HTTPDate.parse(values[0])
-    }
-}
-
-extension String {
-    fileprivate func trimmingOWS() -> String {
-        var s = Substring(self)
-        while let first = s.first, first == " " || first == "\t" { s = s.dropFirst() }
-        while let last = s.last, last == " " || last == "\t" { s = s.dropLast() }
-        return String(s)
     }
 }

@@ -1,4 +1,5 @@
 import NIOHTTP1
+import TernCore
 
 /// A content coding Tern can produce or remove (RFC 9110 §8.4.1; IANA HTTP Content Coding Registry).
 ///
@@ -17,7 +18,7 @@ public enum ContentCoding: String, Sendable, CaseIterable {
     /// The coding for one `Content-Encoding` / `Accept-Encoding` token, matched
     /// case-insensitively (RFC 9110 §8.4.1); `x-gzip` is ``gzip``; `nil` for anything else.
     public init?(token: Substring) {
-        switch CacheFieldParsing.lower(CacheFieldParsing.trimOWS(token)) {
+        switch CacheFieldParsing.lower(HTTPSyntax.trimOWS(token)) {
         case "identity": self = .identity
         case "gzip", "x-gzip": self = .gzip
         case "br": self = .br

@@ -1,4 +1,5 @@
 import NIOHTTP1
+import TernCore
 
 /// A client's `Accept-Encoding` preferences, and the choice of coding to send (RFC 9110 §12.5.3).
 ///
@@ -44,15 +45,15 @@ public struct AcceptEncoding: Sendable, Equatable {
     private mutating func add(_ element: Substring) {
         var parts = element.split(separator: ";", omittingEmptySubsequences: false).makeIterator()
         guard let first = parts.next() else { return }
-        let name = CacheFieldParsing.trimOWS(first)
-        guard CacheFieldParsing.isToken(name) else { return }
+        let name = HTTPSyntax.trimOWS(first)
+        guard HTTPSyntax.isToken(name) else { return }
         var quality = 1.0
         while let part = parts.next() {
-            let parameter = CacheFieldParsing.trimOWS(part)
+            let parameter = HTTPSyntax.trimOWS(part)
             guard let equals = parameter.firstIndex(of: "=") else { continue }
-            let key = CacheFieldParsing.trimOWS(parameter[..<equals])
+            let key = HTTPSyntax.trimOWS(parameter[..<equals])
             guard key == "q" || key == "Q" else { continue }  // accept-ext parameters are ignored
-            guard let q = Self.qvalue(CacheFieldParsing.trimOWS(parameter[parameter.index(after: equals)...])) else {
+            guard let q = Self.qvalue(HTTPSyntax.trimOWS(parameter[parameter.index(after: equals)...])) else {
                 return  // invalid weight: ignore the whole member
             }
             quality = q

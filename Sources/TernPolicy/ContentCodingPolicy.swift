@@ -1,4 +1,5 @@
 import NIOHTTP1
+import TernCore
 
 /// Which responses Tern compresses itself, and how encoded variants are validated
 /// (RFC 9110 §8.4 `Content-Encoding`, §8.8.3 `ETag`; RFC 9111 §5.2.2.6 / §5.2.1.6 `no-transform`).
@@ -64,7 +65,7 @@ public struct CompressionPolicy: Sendable, Equatable {
         if method == .HEAD { return false }
         if status != 200 { return false }
         for directive in CacheFieldParsing.listElements(responseHeaders, "cache-control") {
-            let name = directive.split(separator: "=", maxSplits: 1).first.map { CacheFieldParsing.trimOWS($0) } ?? ""
+            let name = directive.split(separator: "=", maxSplits: 1).first.map { HTTPSyntax.trimOWS($0) } ?? ""
             if CacheFieldParsing.lower(name) == "no-transform" { return false }
         }
         if ContentCoding.applied(responseHeaders) != .identity { return false }
@@ -82,9 +83,9 @@ public struct CompressionPolicy: Sendable, Equatable {
     /// The lower-cased `type/subtype` of the first `Content-Type` line, without parameters.
     static func mediaType(_ headers: HTTPHeaders) -> (type: Substring, subtype: Substring)? {
         guard let value = headers.first(name: "content-type") else { return nil }
-        let essence = CacheFieldParsing.trimOWS(value.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+        let essence = HTTPSyntax.trimOWS(value.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
         let parts = CacheFieldParsing.lower(essence).split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, CacheFieldParsing.isToken(parts[0]), CacheFieldParsing.isToken(parts[1]) else { return nil }
+        guard parts.count == 2, HTTPSyntax.isToken(parts[0]), HTTPSyntax.isToken(parts[1]) else { return nil }
         return (parts[0], parts[1])
     }
 

@@ -1,4 +1,5 @@
 import NIOHTTP1
+import TernCore
 
 /// What a forwarding hop knows about the client connection a request came in on.
 ///
@@ -229,16 +230,6 @@ extension HTTPHeaders {
         let values = self[name]
         if values.isEmpty { return nil }
         return values.count == 1 ? values[0] : values.joined(separator: ", ")
-    }
-}
-
-extension Substring {
-    /// The substring without leading and trailing spaces and tabs (HTTP OWS).
-    public func trimmingSpaces() -> Substring {
-        var s = self[...]
-        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
-        return s
     }
 }
 

@@ -6,6 +6,7 @@ import NIOPosix
 import TernCompression
 import TernPolicy
 import TernStorage
+import TernCore
 
 /// Compresses stored objects once per coding, off the event loops, and stores each encoded
 /// variant next to the identity body (RFC 9110 §8.4, §12.5.3).

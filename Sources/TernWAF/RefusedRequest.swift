@@ -1,4 +1,5 @@
 import NIOCore
+import TernCore
 
 /// The request line and header fields of a request Tern's HTTP parser refused (an unknown method,
 /// `HTTP/3.0`, raw `<>"{}` in the target…), read leniently from the raw bytes so the WAF can still
@@ -37,7 +38,7 @@ public struct RefusedRequestHead: Sendable {
         }
         guard let first = lines.first else { return nil }
         let tokens = first.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
-        guard tokens.count >= 2, tokens[0].allSatisfy(Self.isTokenByte) else { return nil }
+        guard tokens.count >= 2, tokens[0].allSatisfy(HTTPSyntax.isTchar) else { return nil }
         self.method = String(decoding: tokens[0], as: UTF8.self)
         if tokens.count >= 3, let last = tokens.last, last.starts(with: "HTTP".utf8) {
             self.version = String(decoding: last, as: UTF8.self)
@@ -55,29 +56,8 @@ public struct RefusedRequestHead: Sendable {
             if line.first == UInt8(ascii: " ") || line.first == UInt8(ascii: "\t") { continue }  // obs-fold
             let name = String(decoding: line[line.startIndex..<colon], as: UTF8.self)
             let value = String(decoding: line[(colon + 1)...], as: UTF8.self)
-            headers.append((name, value.trimmingASCIIWhitespace()))
+            headers.append((name, String(HTTPSyntax.trimOWS(Substring(value)))))
         }
         self.headers = headers
-    }
-}
-
-extension RefusedRequestHead {
-    /// RFC 9110 §5.6.2 tchar: a method is a token (`|GET` is one; `Header:` is not).
-    static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        default:
-            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
-        }
-    }
-}
-
-extension String {
-    fileprivate func trimmingASCIIWhitespace() -> String {
-        let utf8 = self.utf8
-        guard let first = utf8.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }) else { return "" }
-        let last = utf8.lastIndex(where: { $0 != 0x20 && $0 != 0x09 })!
-        return String(self[first...last])
     }
 }

@@ -1,0 +1,37 @@
+/// Small pieces of HTTP grammar (RFC 9110 §5.6) shared by the config decoder, the cache policy and
+/// the WAF's reading of refused requests.
+public enum HTTPSyntax {
+    /// `tchar`: the characters of a token (RFC 9110 §5.6.2).
+    @inlinable
+    public static func isTchar(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+            UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Whether `text` is a non-empty `token`.
+    public static func isToken<S: StringProtocol>(_ text: S) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy(Self.isTchar)
+    }
+
+    /// `text` without leading and trailing spaces and tabs (OWS, RFC 9110 §5.6.3).
+    public static func trimOWS(_ text: Substring) -> Substring {
+        var s = text
+        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
+        return s
+    }
+}
+
+extension Substring {
+    /// The substring without leading and trailing spaces and tabs (HTTP OWS).
+    public func trimmingSpaces() -> Substring {
+        HTTPSyntax.trimOWS(self)
+    }
+}
