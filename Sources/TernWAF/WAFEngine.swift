@@ -20,7 +20,7 @@ public final class WAFEngine: Sendable {
         var ruleSets: [CompiledRuleSet]
         var audit: WAFAuditLog?
         /// Some loaded directive acts in phase 3 (``WAFPhaseScan``).
-        var hasResponseHeaderRules = true
+        var hasResponseHeaderRules: Bool
     }
 
     private let instance: ModSecurityInstance
@@ -33,19 +33,17 @@ public final class WAFEngine: Sendable {
     /// starts `settings.threads` WAF threads. Throws the engine's parser error on bad rules.
     public init(settings: WAFSettings, exclusionSets: [WAFRuleExclusions]) throws {
         let instance = ModSecurityInstance()
-        let ruleSets = try Self.compile(settings: settings, exclusionSets: exclusionSets)
+        let (ruleSets, phase3) = try Self.compile(settings: settings, exclusionSets: exclusionSets)
         let audit = try settings.auditLogPath.map { try WAFAuditLog(path: $0) }
         self.instance = instance
-        self.state = NIOLockedValueBox(State(
-            settings: settings, ruleSets: ruleSets, audit: audit, hasResponseHeaderRules: Self.scanResponseHeaderPhase(settings)
-        ))
+        self.state = NIOLockedValueBox(State(settings: settings, ruleSets: ruleSets, audit: audit, hasResponseHeaderRules: phase3))
         self.pool = WAFWorkerPool(threads: settings.threads)
     }
 
     /// Recompiles every rule set. On failure the old rules stay in service and the engine's error is thrown.
     /// `threads` is fixed at creation; everything else (including the audit log path) applies at once.
     public func reload(settings: WAFSettings, exclusionSets: [WAFRuleExclusions]) throws {
-        let ruleSets = try self.loadLock.withLock { try Self.compile(settings: settings, exclusionSets: exclusionSets) }
+        let (ruleSets, phase3) = try self.loadLock.withLock { try Self.compile(settings: settings, exclusionSets: exclusionSets) }
         let currentAudit = self.state.withLockedValue { $0.audit }
         let audit: WAFAuditLog?
         if let path = settings.auditLogPath {
@@ -53,7 +51,6 @@ public final class WAFEngine: Sendable {
         } else {
             audit = nil
         }
-        let phase3 = Self.scanResponseHeaderPhase(settings)
         self.state.withLockedValue { $0 = State(settings: settings, ruleSets: ruleSets, audit: audit, hasResponseHeaderRules: phase3) }
     }
 
@@ -69,12 +66,6 @@ public final class WAFEngine: Sendable {
         self.state.withLockedValue { $0.settings.inspectResponseHeaders && $0.hasResponseHeaderRules }
     }
 
-    private static func scanResponseHeaderPhase(_ settings: WAFSettings) -> Bool {
-        guard settings.inspectResponseHeaders else { return false }
-        guard let text = try? WAFConfiguration(settings: settings).render(exclusions: .none) else { return true }
-        return WAFPhaseScan.actsInResponseHeaderPhase(text)
-    }
-
     /// Stops the WAF threads after the queued work; call once at shutdown.
     public func shutdown() {
         self.pool.shutdown()
@@ -86,22 +77,26 @@ public final class WAFEngine: Sendable {
         self.state.withLockedValue { $0.audit }?.flush()
     }
 
-    private static func compile(settings: WAFSettings, exclusionSets: [WAFRuleExclusions]) throws -> [CompiledRuleSet] {
+    /// The compiled rule sets, and whether the first one's configuration (and what it includes) has a
+    /// directive acting in phase 3 (``WAFPhaseScan``; only read when response headers are inspected).
+    private static func compile(settings: WAFSettings, exclusionSets: [WAFRuleExclusions]) throws -> (ruleSets: [CompiledRuleSet], respondsInPhase3: Bool) {
         let configuration = WAFConfiguration(settings: settings)
         let sets = exclusionSets.isEmpty ? [WAFRuleExclusions.none] : exclusionSets
         var compiled: [WAFRuleExclusions: CompiledRuleSet] = [:]
         var result: [CompiledRuleSet] = []
+        var phase3 = false
         for (index, exclusions) in sets.enumerated() {
             if let existing = compiled[exclusions] {
                 result.append(existing)
                 continue
             }
             let text = try configuration.render(exclusions: exclusions)
+            if index == 0, settings.inspectResponseHeaders { phase3 = WAFPhaseScan.actsInResponseHeaderPhase(text) }
             let ruleSet = try CompiledRuleSet(configuration: text, exclusions: exclusions, index: index)
             compiled[exclusions] = ruleSet
             result.append(ruleSet)
         }
-        return result
+        return (result, phase3)
     }
 
     // MARK: - Requests
