@@ -168,11 +168,7 @@ public final class SecurityGate: Sendable {
     func recordWAF(_ verdict: WAFRequestVerdict, mode: WAFMode, uri: String) {
         switch verdict.action {
         case .deny, .redirect:
-            let rules = verdict.matches.filter(\.disruptive).map { String($0.id) }
-            let ids = rules.isEmpty ? verdict.matches.map { String($0.id) } : rules
-            self.wafBlocks.withLockedValue { blocks in
-                for id in ids { blocks[id, default: 0] += 1 }
-            }
+            let ids = self.countBlock(verdict.matches)
             self.recentBlocks.withLockedValue { events in
                 events.insert((Date(), ids.first ?? "-", uri), at: 0)
                 if events.count > 30 { events.removeLast(events.count - 30) }
@@ -185,11 +181,19 @@ public final class SecurityGate: Sendable {
     /// Phase 3 verdicts: blocks count by rule like request blocks.
     func recordWAFResponse(_ verdict: WAFResponseVerdict) {
         guard verdict.action != .pass else { return }
-        let rules = verdict.matches.filter(\.disruptive).map { String($0.id) }
-        let ids = rules.isEmpty ? verdict.matches.map { String($0.id) } : rules
+        self.countBlock(verdict.matches)
+    }
+
+    /// Counts a block under the rule that carried the intervention (else every matched rule);
+    /// returns those rule ids.
+    @discardableResult
+    private func countBlock(_ matches: [WAFRuleMatch]) -> [String] {
+        let rules = matches.filter(\.disruptive).map { String($0.id) }
+        let ids = rules.isEmpty ? matches.map { String($0.id) } : rules
         self.wafBlocks.withLockedValue { blocks in
             for id in ids { blocks[id, default: 0] += 1 }
         }
+        return ids
     }
 
     public var wafBlocksByRule: [String: Int] { self.wafBlocks.withLockedValue { $0 } }
