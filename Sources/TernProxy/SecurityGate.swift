@@ -60,25 +60,11 @@ public final class SecurityGate: Sendable {
         self.defaultWAFMode = Self.mode(configuration.waf.mode)
         let policies = Dictionary(uniqueKeysWithValues: configuration.rateLimits.map { ($0.name, $0) })
 
-        var exclusionSets: [WAFRuleExclusions] = [WAFRuleExclusions()]
+        let (exclusionSets, ruleSetOfRoute) = Self.wafRuleSets(configuration)
         var routes: [RouteSecurity] = []
         for (index, route) in configuration.routes.enumerated() {
             let mode = Self.mode(route.waf.mode ?? configuration.waf.mode)
-            var ruleSet = 0
-            let exclusions = WAFRuleExclusions(
-                ruleIDs: route.waf.excludeRuleIDs,
-                tags: route.waf.excludeTags,
-                targets: route.waf.excludeArguments.map { .argument($0, tag: "OWASP_CRS") }
-                    + route.waf.excludeHeaders.map { .header($0, tag: "OWASP_CRS") }
-            )
-            if exclusions != WAFRuleExclusions() {
-                if let existing = exclusionSets.firstIndex(of: exclusions) {
-                    ruleSet = existing
-                } else {
-                    exclusionSets.append(exclusions)
-                    ruleSet = exclusionSets.count - 1
-                }
-            }
+            let ruleSet = ruleSetOfRoute[index]
             let limits: [RateLimitPolicy] = route.rateLimits.compactMap { name in
                 guard let policy = policies[name] else { return nil }
                 let key: RateLimitPolicy.Key
@@ -97,23 +83,56 @@ public final class SecurityGate: Sendable {
         self.routes = routes
         self.wafExclusionSets = exclusionSets
         if routes.contains(where: { $0.wafMode != .off }) {
-            var settings = WAFSettings()
-            let waf = configuration.waf
-            settings.paranoiaLevel = waf.paranoiaLevel
-            settings.inboundAnomalyThreshold = waf.inboundAnomalyThreshold
-            settings.outboundAnomalyThreshold = waf.outboundAnomalyThreshold
-            settings.requestBodyLimit = Int(waf.requestBodyLimit.bytes)
-            settings.bodyLimitAction = waf.bodyLimitAction == .processPartial ? .processPartial : .reject
-            if let threads = waf.threads { settings.threads = threads }
-            settings.queueLimit = waf.queueLimit
-            settings.overload = waf.overload == .failOpen ? .failOpen : .failClosed
-            settings.auditLogPath = waf.auditLog
-            settings.inspectResponseHeaders = waf.inspectResponseHeaders
-            settings.configDirectory = waf.configDirectory
-            self.waf = try WAFEngine(settings: settings, exclusionSets: exclusionSets)
+            self.waf = try WAFEngine(settings: Self.wafSettings(configuration.waf), exclusionSets: exclusionSets)
         } else {
             self.waf = nil
         }
+    }
+
+    /// Compiles the WAF rule sets a configuration would use, without starting threads or opening the
+    /// audit log (`tern check-config`): throws the engine's error for a bad `waf.config_dir` template
+    /// or exclusion. Does nothing when no route uses the WAF.
+    public static func checkWAFRules(_ configuration: TernConfiguration) throws {
+        let routesUseWAF = configuration.routes.contains { Self.mode($0.waf.mode ?? configuration.waf.mode) != .off }
+        guard routesUseWAF else { return }
+        try WAFEngine.checkRules(settings: Self.wafSettings(configuration.waf), exclusionSets: Self.wafRuleSets(configuration).sets)
+    }
+
+    /// The distinct exclusion sets (the first one empty) and each route's index into them.
+    static func wafRuleSets(_ configuration: TernConfiguration) -> (sets: [WAFRuleExclusions], ruleSetOfRoute: [Int]) {
+        var sets: [WAFRuleExclusions] = [WAFRuleExclusions()]
+        var ruleSetOfRoute: [Int] = []
+        for route in configuration.routes {
+            let exclusions = WAFRuleExclusions(
+                ruleIDs: route.waf.excludeRuleIDs,
+                tags: route.waf.excludeTags,
+                targets: route.waf.excludeArguments.map { .argument($0, tag: "OWASP_CRS") }
+                    + route.waf.excludeHeaders.map { .header($0, tag: "OWASP_CRS") }
+            )
+            if let existing = sets.firstIndex(of: exclusions) {
+                ruleSetOfRoute.append(existing)
+            } else {
+                sets.append(exclusions)
+                ruleSetOfRoute.append(sets.count - 1)
+            }
+        }
+        return (sets, ruleSetOfRoute)
+    }
+
+    static func wafSettings(_ waf: WAFConfig) -> WAFSettings {
+        var settings = WAFSettings()
+        settings.paranoiaLevel = waf.paranoiaLevel
+        settings.inboundAnomalyThreshold = waf.inboundAnomalyThreshold
+        settings.outboundAnomalyThreshold = waf.outboundAnomalyThreshold
+        settings.requestBodyLimit = Int(waf.requestBodyLimit.bytes)
+        settings.bodyLimitAction = waf.bodyLimitAction == .processPartial ? .processPartial : .reject
+        if let threads = waf.threads { settings.threads = threads }
+        settings.queueLimit = waf.queueLimit
+        settings.overload = waf.overload == .failOpen ? .failOpen : .failClosed
+        settings.auditLogPath = waf.auditLog
+        settings.inspectResponseHeaders = waf.inspectResponseHeaders
+        settings.configDirectory = waf.configDirectory
+        return settings
     }
 
     /// Reloads the rule files (e.g. after a CRS update) with the same settings. A failed reload

@@ -40,6 +40,12 @@ public final class WAFEngine: Sendable {
         self.pool = WAFWorkerPool(threads: settings.threads)
     }
 
+    /// Compiles the rule sets and throws the engine's error, without starting threads or opening the
+    /// audit log (configuration checks).
+    public static func checkRules(settings: WAFSettings, exclusionSets: [WAFRuleExclusions]) throws {
+        _ = try Self.compile(settings: settings, exclusionSets: exclusionSets)
+    }
+
     /// Recompiles every rule set. On failure the old rules stay in service and the engine's error is thrown.
     /// `threads` is fixed at creation; everything else (including the audit log path) applies at once.
     public func reload(settings: WAFSettings, exclusionSets: [WAFRuleExclusions]) throws {

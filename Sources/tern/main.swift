@@ -157,6 +157,13 @@ struct CheckConfig: ParsableCommand {
             printError("\(error)")
             throw ExitCode(2)
         }
+        do {
+            // The WAF's rules (CRS, `waf.config_dir` templates, exclusions) are compiled too.
+            try SecurityGate.checkWAFRules(configuration)
+        } catch {
+            printError("\(self.file): \(error)")
+            throw ExitCode(2)
+        }
         if let url = self.explainKey {
             do {
                 for line in try KeyExplainer.explain(configuration: configuration, url: url, headerLines: self.header) {

@@ -108,6 +108,34 @@ final class LifecycleTests: XCTestCase {
         XCTAssertTrue(bad.output.contains("missing"), bad.output)
     }
 
+    func testCheckConfigCompilesTheWAFRules() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: self.ternBinary.path), "build the tern product first")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tern-waf-check-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for name in ["modsecurity.conf.template", "crs-setup.conf.template"] {
+            try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("Config/modsecurity/\(name)"), to: dir.appendingPathComponent(name))
+        }
+        let path = dir.appendingPathComponent("tern.yaml").path
+        try """
+            listeners: ["127.0.0.1:8080"]
+            origins:
+              app: {members: ["http://127.0.0.1:9000"]}
+            routes:
+              - {path: /, origin: app}
+            waf: {mode: "on", config_dir: "\(dir.path)", audit_log: "\(dir.path)/audit.jsonl"}
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let good = try self.run(["check-config", path])
+        XCTAssertEqual(good.status, 0, good.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path + "/audit.jsonl"), "checking opens no audit log")
+        // A directive the engine rejects, in the operator's template.
+        let template = dir.appendingPathComponent("modsecurity.conf.template")
+        try (String(contentsOf: template, encoding: .utf8) + "\nSecNotADirective On\n").write(to: template, atomically: true, encoding: .utf8)
+        let bad = try self.run(["check-config", path])
+        XCTAssertEqual(bad.status, 2, bad.output)
+        XCTAssertTrue(bad.output.contains("failed to load") && bad.output.contains("SecNotADirective"), bad.output)
+    }
+
     func testExplainKey() throws {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: self.ternBinary.path), "build the tern product first")
         let path = NSTemporaryDirectory() + "tern-key-\(UUID().uuidString).yaml"
