@@ -92,6 +92,65 @@ public enum ProxyHeaders {
         return (out, via)
     }
 
+    /// Whether a message keeps its connection open (RFC 9112 §9.3), with the same reading as NIO's
+    /// `HTTPRequestHead.isKeepAlive`/`HTTPResponseHead.isKeepAlive`: the `Connection` fields'
+    /// comma-separated tokens; `close` or `keep-alive` decide (both, or one twice: close); neither
+    /// → HTTP/1.1 keeps alive, HTTP/1.0 does not.
+    ///
+    /// NIO answers from its parser's note when llhttp built the headers; for fields parsed by
+    /// Tern's own decoder it would scan them through `headers[canonicalForm:]` (~8k instructions).
+    /// This is one pass with a length check per field.
+    public static func isKeepAlive(_ headers: HTTPHeaders, version: HTTPVersion) -> Bool {
+        var decisions = 0
+        var close = false
+        for (name, value) in headers where name.utf8.count == 10 && name.caseInsensitiveEquals("connection") {
+            Self.connectionTokens(value) { isClose in
+                decisions += 1
+                close = close || isClose
+            }
+        }
+        if decisions == 0 { return version.major == 1 && version.minor >= 1 }
+        return decisions == 1 && !close
+    }
+
+    /// Calls `found(true)` for each `close` token and `found(false)` for each `keep-alive` token
+    /// (any case, OWS-trimmed) of a comma-separated `Connection` value; bytes, no substrings.
+    @inline(__always)
+    static func connectionTokens(_ value: String, _ found: (Bool) -> Void) {
+        // The current token, lowercased, packed into 16 bytes (longer ones match neither word).
+        var low: UInt64 = 0
+        var high: UInt64 = 0
+        var length = 0
+        var spaceAfter = false
+        var valid = true
+        func finish() {
+            defer { low = 0; high = 0; length = 0; spaceAfter = false; valid = true }
+            guard valid else { return }
+            if length == 5, low == Self.closeWord { found(true) }
+            if length == 10, low == Self.keepAliveLow, high == Self.keepAliveHigh { found(false) }
+        }
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: ","):
+                finish()
+            case UInt8(ascii: " "), UInt8(ascii: "\t"):
+                if length > 0 { spaceAfter = true }
+            default:
+                if spaceAfter || length >= 16 { valid = false }
+                let lower = byte &- 65 < 26 ? byte | 0x20 : byte
+                if length < 8 { low |= UInt64(lower) << (8 * UInt64(length)) } else if length < 16 { high |= UInt64(lower) << (8 * UInt64(length - 8)) }
+                length += 1
+            }
+        }
+        finish()
+    }
+
+    /// "close", "keep-ali" and "ve" packed little-endian (literals: a global `let` would cost a
+    /// lazy-initialisation check per use).
+    static var closeWord: UInt64 { 0x65_73_6F_6C_63 }
+    static var keepAliveLow: UInt64 { 0x69_6C_61_2D_70_65_65_6B }
+    static var keepAliveHigh: UInt64 { 0x65_76 }
+
     /// Whether `name` (any case) is one of ``hopByHopFields``.
     @inlinable
     public static func isHopByHop(_ name: String) -> Bool {

@@ -116,7 +116,7 @@ final class BackgroundRevalidator: UpstreamConnectionRequester, UpstreamDelegate
     private var upstreamKeepAlive = false
 
     private func receivedHead(_ head: HTTPResponseHead) {
-        self.upstreamKeepAlive = head.isKeepAlive
+        self.upstreamKeepAlive = ProxyHeaders.isKeepAlive(head.headers, version: head.version)
         let now = ProxyHandler.unixMillis()
         let status = Int(head.status.code)
         let cache = self.loop.runtime.cache

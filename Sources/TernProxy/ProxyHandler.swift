@@ -219,6 +219,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         switch error {
         case HTTPParserError.headerOverflow, is ByteToMessageDecoderError.PayloadTooLargeError:
             status = .requestHeaderFieldsTooLarge
+        case is HTTP1URITooLongError:
+            status = .uriTooLong
         case is HTTPParserError:
             status = .badRequest
             // A head the parser refused at the start of a read: the WAF judges it for the audit log.
@@ -363,7 +365,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         self.clientTimer.deadline = nil
 
         let maxRequests = self.limits.maxRequestsPerConnection
-        self.keepAlive = head.isKeepAlive && !self.draining
+        self.keepAlive = ProxyHeaders.isKeepAlive(head.headers, version: head.version) && !self.draining
             && (maxRequests == 0 || self.requestsOnConnection < maxRequests)
 
         // One pass over the fields for what routing and limits need.
@@ -680,7 +682,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     func receivedUpstreamHead(_ head: HTTPResponseHead) {
         guard case .forwarding = self.phase, let request = self.requestHead else { return }
         let now = NIODeadline.now()
-        self.upstreamKeepAlive = head.isKeepAlive
+        self.upstreamKeepAlive = ProxyHeaders.isKeepAlive(head.headers, version: head.version)
         if let start = self.upstreamStart {
             let micros = Int64((now - start).nanoseconds / 1000)
             self.upstreamMicros = micros

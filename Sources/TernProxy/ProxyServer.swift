@@ -39,10 +39,13 @@ public final class ProxyServer: Sendable {
         self.prober = HealthProber(pools: runtime.pools, group: group, logger: logger)
 
         let limits = runtime.configuration.limits
-        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
+        var decoderLimits = HTTP1DecoderLimits()
         decoderLimits.maxHeaderListSize = Int(limits.maxHeaderBytes.bytes)
         decoderLimits.maxHeaderFieldSize = Int(limits.maxHeaderBytes.bytes)
-        decoderLimits.maxHeaderFieldCount = limits.maxHeaderCount
+        decoderLimits.maxHeaderCount = limits.maxHeaderCount
+        // Request lines up to twice the URI limit parse (and get 414 from the handler); longer ones
+        // get 414 from the decoder without being buffered whole.
+        decoderLimits.maxStartLine = max(2 * Int(min(limits.maxURIBytes.bytes, 1 << 24)), 16 * 1024)
         let httpDecoderLimits = decoderLimits
         let maxConnections = limits.maxConnections
         let stats = runtime.stats
@@ -89,15 +92,13 @@ public final class ProxyServer: Sendable {
                         // With a WAF audit log, the raw head of a request the parser refuses is kept for it.
                         let capture = security?.waf?.settings.auditLogPath != nil ? RawRequestCapture() : nil
                         if let capture { try channel.pipeline.syncOperations.addHandler(capture) }
-                        // NIO's request decoder (llhttp) and Tern's lean response encoder (HTTP1Encoders.swift).
+                        // Tern's request decoder (HTTP1Decoders.swift) and lean response encoder (HTTP1Encoders.swift).
                         // No pipelining assistance (ProxyHandler queues pipelined requests itself), no NIO
                         // error handler (ProxyHandler answers parser errors), no outbound header validation
-                        // (response fields come from llhttp-parsed origin responses or from Tern itself).
+                        // (response fields come from parsed and checked origin responses or from Tern itself).
                         let encoder = ResponseEncoder()
                         try channel.pipeline.syncOperations.addHandler(encoder)
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(
-                            leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop, limitConfiguration: httpDecoderLimits
-                        )))
+                        try channel.pipeline.syncOperations.addHandler(RequestDecoder(limits: httpDecoderLimits))
                         // Phase 3 of the WAF holds responses between the handler and the encoder.
                         let gate = security?.waf?.runsResponseHeaderPhase == true ? WAFResponseGate(encoder: encoder) : nil
                         if let gate { try channel.pipeline.syncOperations.addHandler(gate) }

@@ -132,11 +132,10 @@ final class UpstreamConnectionPool {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // Tern's lean request encoder (HTTP1Encoders.swift; request fields were parsed by llhttp
-                    // from the client or generated here, so no outbound validation) and NIO's response
-                    // decoder, which watches the request heads written past it (responses to HEAD).
+                    // Tern's lean request encoder (HTTP1Encoders.swift; request fields were parsed and checked
+                    // by Tern's request decoder or generated here, so no outbound validation), then the
+                    // handler that parses responses itself (HTTP1Decoders.swift) and knows which answer HEAD.
                     try channel.pipeline.syncOperations.addHandler(RequestEncoder())
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
                     try channel.pipeline.syncOperations.addHandler(UpstreamHandler())
                 }
             }

@@ -20,6 +20,26 @@ final class ProxyHeadersTests: XCTestCase {
         }
     }
 
+    /// Same answers as NIO's own reading (`HTTPRequestHead.isKeepAlive` on headers built without
+    /// llhttp's note).
+    func testIsKeepAliveMatchesNIO() {
+        let fieldSets: [[(String, String)]] = [
+            [], [("Connection", "close")], [("Connection", "keep-alive")], [("connection", "Keep-Alive")],
+            [("Connection", "CLOSE")], [("Connection", "upgrade, close")], [("Connection", " keep-alive , x-foo")],
+            [("Connection", "close, keep-alive")], [("Connection", "close"), ("Connection", "close")],
+            [("Connection", "keep-alive"), ("Connection", "keep-alive")], [("Connection", "x-close")],
+            [("Connection", "")], [("Connection", ",,close,,")], [("X-Connection", "close")], [("Connectionx", "close")],
+            [("Host", "a"), ("Connection", "te"), ("TE", "trailers")],
+        ]
+        for fields in fieldSets {
+            for version in [HTTPVersion.http1_0, .http1_1] {
+                let headers = HTTPHeaders(fields)
+                let nio = HTTPRequestHead(version: version, method: .GET, uri: "/", headers: headers).isKeepAlive
+                XCTAssertEqual(ProxyHeaders.isKeepAlive(headers, version: version), nio, "\(fields) \(version)")
+            }
+        }
+    }
+
     func testIsHopByHop() {
         for name in ["connection", "Keep-Alive", "PROXY-CONNECTION", "te", "Trailer", "transfer-encoding", "Upgrade"] {
             XCTAssertTrue(ProxyHeaders.isHopByHop(name), name)
