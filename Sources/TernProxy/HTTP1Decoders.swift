@@ -85,6 +85,15 @@ struct HTTP1Parser {
         self.methods.append(method)
     }
 
+    /// The bytes to parse: those left from earlier reads (taken out of `pending`), then `incoming`.
+    static func joining(_ pending: inout ByteBuffer?, _ incoming: ByteBuffer) -> ByteBuffer {
+        guard var joined = pending else { return incoming }
+        pending = nil
+        var incoming = incoming
+        joined.writeBuffer(&incoming)
+        return joined
+    }
+
     /// The next event in `buffer`, consuming its bytes; `nil` when more bytes are needed.
     mutating func next(_ buffer: inout ByteBuffer) throws -> Event? {
         while true {
@@ -569,7 +578,8 @@ enum HTTP1Bytes {
 
 /// The client side's request decoder: bytes in, `HTTPServerRequestPart`s out, as NIO's
 /// `ByteToMessageHandler(HTTPRequestDecoder())` did (errors go to `errorCaught`; after one, the
-/// rest of the connection's bytes are ignored).
+/// rest of the connection's bytes are ignored). Given the `ProxyHandler` behind it, it hands parts
+/// to it directly (nothing sits between them inbound); without one, through the pipeline.
 final class RequestDecoder: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = HTTPServerRequestPart
@@ -579,26 +589,30 @@ final class RequestDecoder: ChannelInboundHandler, RemovableChannelHandler {
     private var pending: ByteBuffer?
     private var failed = false
     private var closed = false
+    /// The handler right behind this one, called directly rather than through the pipeline.
+    private let handler: ProxyHandler?
 
-    init(limits: HTTP1DecoderLimits) {
+    init(limits: HTTP1DecoderLimits, handler: ProxyHandler? = nil) {
         self.parser = HTTP1Parser(kind: .request, limits: limits)
+        self.handler = handler
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !self.failed else { return }
-        var buffer = self.unwrapInboundIn(data)
-        if var pending = self.pending {
-            self.pending = nil
-            pending.writeBuffer(&buffer)
-            buffer = pending
-        }
+        var buffer = HTTP1Parser.joining(&self.pending, self.unwrapInboundIn(data))
         do {
             while let event = try self.parser.next(&buffer) {
+                let part: HTTPServerRequestPart
                 switch event {
-                case .requestHead(let head): context.fireChannelRead(self.wrapInboundOut(.head(head)))
-                case .body(let bytes): context.fireChannelRead(self.wrapInboundOut(.body(bytes)))
-                case .end(let trailers): context.fireChannelRead(self.wrapInboundOut(.end(trailers)))
+                case .requestHead(let head): part = .head(head)
+                case .body(let bytes): part = .body(bytes)
+                case .end(let trailers): part = .end(trailers)
                 case .responseHead: preconditionFailure("a request parser produced a response head")
+                }
+                if let handler = self.handler {
+                    handler.clientPart(part)
+                } else {
+                    context.fireChannelRead(self.wrapInboundOut(part))
                 }
                 if self.failed || self.closed { return }
             }

@@ -27,19 +27,7 @@ enum HTTP1Framing {
     /// NIO's `correctlyFrameTransportHeaders`: `.no` strips both length fields; `.yes` keeps
     /// `Content-Length` (dropping `Transfer-Encoding`) or, on HTTP/1.1, makes the body chunked;
     /// `.unlikely` keeps `Content-Length` or honours an existing `Transfer-Encoding: chunked`.
-    static func plan(body: Body, version: HTTPVersion, headers: HTTPHeaders) -> Plan {
-        var hasContentLength = false
-        var firstTransferEncoding: String?
-        for (name, value) in headers {
-            switch name.utf8.count {
-            case 14 where name.caseInsensitiveEquals("content-length"):
-                hasContentLength = true
-            case 17 where name.caseInsensitiveEquals("transfer-encoding"):
-                if firstTransferEncoding == nil { firstTransferEncoding = value }
-            default:
-                break
-            }
-        }
+    static func plan(body: Body, version: HTTPVersion, hasContentLength: Bool, firstTransferEncoding: String?) -> Plan {
         let http11 = version.major == 1 && version.minor >= 1
         var plan = Plan()
         switch body {
@@ -85,12 +73,32 @@ enum HTTP1Framing {
         case request(HTTPMethod, String, HTTPVersion)
     }
 
+    /// A head's bytes and framing plan: one pass over the fields finds the framing fields and the
+    /// size, a second copies them.
+    static func encodeHead(_ startLine: StartLine, body: Body, version: HTTPVersion, headers: HTTPHeaders, allocator: ByteBufferAllocator) -> (ByteBuffer, Plan) {
+        var hasContentLength = false
+        var firstTransferEncoding: String?
+        var fieldsSize = 0
+        for (name, value) in headers {
+            let count = name.utf8.count
+            fieldsSize += count + value.utf8.count + 4
+            if count == 14, name.caseInsensitiveEquals("content-length") {
+                hasContentLength = true
+            } else if count == 17, firstTransferEncoding == nil, name.caseInsensitiveEquals("transfer-encoding") {
+                firstTransferEncoding = value
+            }
+        }
+        let plan = Self.plan(body: body, version: version, hasContentLength: hasContentLength, firstTransferEncoding: firstTransferEncoding)
+        return (Self.head(startLine, headers: headers, plan: plan, fieldsSize: fieldsSize, allocator: allocator), plan)
+    }
+
     /// The start line + the fields `plan` keeps (+ `transfer-encoding: chunked`) + CRLF, copied into
-    /// one buffer sized up front (no per-piece `writeString`).
-    static func head(_ startLine: StartLine, headers: HTTPHeaders, plan: Plan, allocator: ByteBufferAllocator) -> ByteBuffer {
+    /// one buffer sized up front (no per-piece `writeString`). `fieldsSize`: the bytes of all the
+    /// field lines (dropped ones included; it only sizes the buffer).
+    static func head(_ startLine: StartLine, headers: HTTPHeaders, plan: Plan, fieldsSize: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
         let chunkedField = "transfer-encoding: chunked\r\n"
         let version: String
-        var size = 2 + (plan.addChunked ? chunkedField.utf8.count : 0)
+        var size = 2 + fieldsSize + (plan.addChunked ? chunkedField.utf8.count : 0)
         switch startLine {
         case .status(let v, let status):
             version = Self.versionString(v)
@@ -99,7 +107,6 @@ enum HTTP1Framing {
             version = Self.versionString(v)
             size += method.rawValue.utf8.count + uri.utf8.count + version.utf8.count + 4
         }
-        for (name, value) in headers { size += name.utf8.count + value.utf8.count + 4 }
         var buffer = allocator.buffer(capacity: size)
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
             let base = raw.baseAddress!
@@ -241,9 +248,10 @@ final class ResponseEncoder: ChannelOutboundHandler, RemovableChannelHandler {
                 self.nextResponseIsBodiless = false
             }
             let body: HTTP1Framing.Body = HTTP1Framing.responseMayHaveBody(head.status) ? .yes : .no
-            let plan = HTTP1Framing.plan(body: body, version: head.version, headers: head.headers)
+            let (buffer, plan) = HTTP1Framing.encodeHead(
+                .status(head.version, head.status), body: body, version: head.version, headers: head.headers, allocator: context.channel.allocator
+            )
             self.chunked = self.suppressBody ? false : plan.chunked
-            let buffer = HTTP1Framing.head(.status(head.version, head.status), headers: head.headers, plan: plan, allocator: context.channel.allocator)
             context.write(self.wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
         case .body(let chunk):
             if self.suppressBody {
@@ -258,8 +266,8 @@ final class ResponseEncoder: ChannelOutboundHandler, RemovableChannelHandler {
     }
 }
 
-/// The upstream side's request encoder (replaces NIO's `HTTPRequestEncoder`; the response decoder
-/// behind it still observes each request head, so responses to `HEAD` parse right).
+/// The upstream side's request encoder (replaces NIO's `HTTPRequestEncoder`). `UpstreamHandler`
+/// calls ``encode(_:context:promise:)`` itself (no pipeline hop); as a handler it serves tests.
 final class RequestEncoder: ChannelOutboundHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = IOData
@@ -267,12 +275,19 @@ final class RequestEncoder: ChannelOutboundHandler, RemovableChannelHandler {
     private var chunked = false
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        switch self.unwrapOutboundIn(data) {
+        self.encode(self.unwrapOutboundIn(data), context: context, promise: promise)
+    }
+
+    /// Writes `part`'s bytes as `IOData` to the handler before `context`.
+    func encode(_ part: HTTPClientRequestPart, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        switch part {
         case .head(let head):
-            let plan = HTTP1Framing.plan(body: HTTP1Framing.requestBody(head.method), version: head.version, headers: head.headers)
+            let (buffer, plan) = HTTP1Framing.encodeHead(
+                .request(head.method, head.uri, head.version), body: HTTP1Framing.requestBody(head.method), version: head.version,
+                headers: head.headers, allocator: context.channel.allocator
+            )
             self.chunked = plan.chunked
-            let buffer = HTTP1Framing.head(.request(head.method, head.uri, head.version), headers: head.headers, plan: plan, allocator: context.channel.allocator)
-            context.write(self.wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
+            context.write(NIOAny(IOData.byteBuffer(buffer)), promise: promise)
         case .body(let chunk):
             HTTP1Framing.writeBody(chunk, chunked: self.chunked, context: context, promise: promise)
         case .end(let trailers):

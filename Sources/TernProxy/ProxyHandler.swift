@@ -300,8 +300,13 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     /// every in-flight request and so costs two `epoll_ctl` calls per request even when the client
     /// never pipelines. Here reads stop only when the queue grows past `maxPipelined`.
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.clientPart(self.unwrapInboundIn(data))
+    }
+
+    /// A request part from the client: through the pipeline (HTTP/2 streams), or straight from
+    /// the HTTP/1.1 `RequestDecoder` in front (no `NIOAny` box and cast per part).
+    func clientPart(_ part: HTTPServerRequestPart) {
         self.inClientRead = true
-        let part = self.unwrapInboundIn(data)
         if self.closingAfterResponse { return }
         if !self.pipelined.isEmpty || (self.responseInProgress && self.requestEnded) {
             self.pipelined.append(part)

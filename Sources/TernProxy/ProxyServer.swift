@@ -98,13 +98,14 @@ public final class ProxyServer: Sendable {
                         // (response fields come from parsed and checked origin responses or from Tern itself).
                         let encoder = ResponseEncoder()
                         try channel.pipeline.syncOperations.addHandler(encoder)
-                        try channel.pipeline.syncOperations.addHandler(RequestDecoder(limits: httpDecoderLimits))
                         // Phase 3 of the WAF holds responses between the handler and the encoder.
                         let gate = security?.waf?.runsResponseHeaderPhase == true ? WAFResponseGate(encoder: encoder) : nil
-                        if let gate { try channel.pipeline.syncOperations.addHandler(gate) }
-                        try channel.pipeline.syncOperations.addHandler(ProxyHandler(
+                        let handler = ProxyHandler(
                             loop: loop.context, listenerIndex: listenerIndex, capture: capture, encoder: encoder, gate: gate
-                        ))
+                        )
+                        try channel.pipeline.syncOperations.addHandler(RequestDecoder(limits: httpDecoderLimits, handler: handler))
+                        if let gate { try channel.pipeline.syncOperations.addHandler(gate) }
+                        try channel.pipeline.syncOperations.addHandler(handler)
                     }
                 }
             do {

@@ -132,10 +132,9 @@ final class UpstreamConnectionPool {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // Tern's lean request encoder (HTTP1Encoders.swift; request fields were parsed and checked
-                    // by Tern's request decoder or generated here, so no outbound validation), then the
-                    // handler that parses responses itself (HTTP1Decoders.swift) and knows which answer HEAD.
-                    try channel.pipeline.syncOperations.addHandler(RequestEncoder())
+                    // One handler: it encodes requests (HTTP1Encoders.swift; request fields were parsed and
+                    // checked by Tern's request decoder or generated here, so no outbound validation) and
+                    // parses responses (HTTP1Decoders.swift), so it knows which answer HEAD.
                     try channel.pipeline.syncOperations.addHandler(UpstreamHandler())
                 }
             }

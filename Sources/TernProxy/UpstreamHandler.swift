@@ -14,13 +14,13 @@ protocol UpstreamDelegate: AnyObject {
 /// (`HTTP1Parser`), hands the parts straight to the current exchange, and lets it throttle reads
 /// (backpressure towards the origin).
 ///
-/// Parsing here rather than in a decoder handler in front saves a pipeline hop and an `NIOAny`
-/// cast per part; the methods of the requests written are known here too (a response to `HEAD`
-/// has no body).
+/// Parsing and encoding here rather than in codec handlers in front saves a pipeline hop and an
+/// `NIOAny` cast per part; the methods of the requests written are known here too (a response to
+/// `HEAD` has no body).
 final class UpstreamHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
 
     /// The exchange using this connection; `nil` while idle in the pool.
     var delegate: (any UpstreamDelegate)?
@@ -29,6 +29,7 @@ final class UpstreamHandler: ChannelDuplexHandler {
 
     private var context: ChannelHandlerContext?
     private var parser = HTTP1Parser(kind: .response)
+    private let encoder = RequestEncoder()
     /// Bytes of an incomplete head or chunk line, waiting for more.
     private var pending: ByteBuffer?
     /// A parse error was reported: the connection is closing and its bytes are ignored.
@@ -47,12 +48,7 @@ final class UpstreamHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !self.failed else { return }
-        var buffer = self.unwrapInboundIn(data)
-        if var pending = self.pending {
-            self.pending = nil
-            pending.writeBuffer(&buffer)
-            buffer = pending
-        }
+        var buffer = HTTP1Parser.joining(&self.pending, self.unwrapInboundIn(data))
         do {
             while let event = try self.parser.next(&buffer) {
                 guard let delegate = self.delegate else {
@@ -126,8 +122,9 @@ final class UpstreamHandler: ChannelDuplexHandler {
     // MARK: Called by the exchange
 
     func write(_ part: HTTPClientRequestPart) {
+        guard let context = self.context else { return }
         if case .head(let head) = part { self.parser.requestSent(head.method) }
-        self.context?.write(self.wrapOutboundOut(part), promise: nil)
+        self.encoder.encode(part, context: context, promise: nil)
     }
 
     func flush() {

@@ -90,8 +90,8 @@ final class SecurityIntegrationTests: XCTestCase {
               audit_log: "\(audit)"
             """)
         let cases: [(raw: String, status: Int, rule: Int)] = [
-            ("TEST / HTTP/1.1\r\nHost: t\r\nX-Tern-Test-Id: method\r\n\r\n", 400, 911_100),   // llhttp: unknown method
-            ("GET / HTTP/3.0\r\nHost: t\r\nX-Tern-Test-Id: version\r\n\r\n", 400, 920_430),  // llhttp: bad version
+            ("TEST / HTTP/1.1\r\nHost: t\r\nX-Tern-Test-Id: method\r\n\r\n", 400, 911_100),   // parser: unknown method
+            ("GET / HTTP/3.0\r\nHost: t\r\nX-Tern-Test-Id: version\r\n\r\n", 400, 920_430),  // parser: bad version
             ("CONNECT www.example.com:80 HTTP/1.1\r\nHost: t\r\nX-Tern-Test-Id: connect\r\n\r\n", 405, 911_100),
             ("GET / HTTP/1.1\r\nHost: \r\nX-Tern-Test-Id: empty-host\r\n\r\n", 400, 920_290),
         ]
