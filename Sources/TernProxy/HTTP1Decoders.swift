@@ -146,10 +146,7 @@ struct HTTP1Parser {
 
     private mutating func parseHead(_ buffer: inout ByteBuffer) throws -> HeadResult {
         // RFC 9112 §2.2: empty lines before a message are ignored.
-        while buffer.readableBytes >= 2, buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
-            buffer.moveReaderIndex(forwardBy: 2)
-            self.scanned = 0
-        }
+        while self.skipEmptyLine(&buffer) {}
         let from = self.scanned
         let end = try buffer.withUnsafeReadableBytes { try Self.headEnd(in: $0, from: from) }
         guard let end else {
@@ -186,9 +183,17 @@ struct HTTP1Parser {
             raw[0..<self.limits.maxStartLine].contains(UInt8(ascii: "\n"))
         }
         guard firstLineEnds else { throw HTTP1URITooLongError() }
-        if readable > self.limits.maxStartLine + self.limits.maxHeaderListSize + 4 * min(self.limits.maxHeaderCount, 4096) + 4 {
+        if readable > self.limits.maxStartLine + self.limits.maxFieldSectionBytes {
             throw HTTPParserError.headerOverflow
         }
+    }
+
+    /// Consumes a CRLF at the start of `buffer` (an empty line), if there is one.
+    private mutating func skipEmptyLine(_ buffer: inout ByteBuffer) -> Bool {
+        guard buffer.readableBytes >= 2, buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A else { return false }
+        buffer.moveReaderIndex(forwardBy: 2)
+        self.scanned = 0
+        return true
     }
 
     /// The offset of the CR of the empty line that ends a head, searching from `from`; every LF
@@ -488,15 +493,12 @@ struct HTTP1Parser {
 
     /// The trailer section after the last chunk, up to and including its empty line; `nil` if incomplete.
     private mutating func trailerSection(_ buffer: inout ByteBuffer) throws -> [(String, String)]? {
-        if buffer.readableBytes >= 2, buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
-            buffer.moveReaderIndex(forwardBy: 2)
-            return []
-        }
+        if self.skipEmptyLine(&buffer) { return [] }
         let from = self.scanned
         let end = try buffer.withUnsafeReadableBytes { try Self.headEnd(in: $0, from: from) }
         guard let end else {
             self.scanned = buffer.readableBytes
-            if buffer.readableBytes > self.limits.maxHeaderListSize + 4 * min(self.limits.maxHeaderCount, 4096) + 4 {
+            if buffer.readableBytes > self.limits.maxFieldSectionBytes {
                 throw HTTPParserError.headerOverflow
             }
             return nil
@@ -517,6 +519,10 @@ struct HTTP1DecoderLimits {
     /// All names + values of a head.
     var maxHeaderListSize = 80 * 1024
     var maxHeaderCount = Int(UInt16.max) - 1
+    /// The most bytes a complete field section can take on the wire within the limits above (names,
+    /// values, and ": " + CRLF per field, counted for at most 4,096 fields), plus the closing CRLF: an
+    /// incomplete one already longer cannot end well.
+    var maxFieldSectionBytes: Int { self.maxHeaderListSize + 4 * min(self.maxHeaderCount, 4096) + 4 }
     /// The longest request or status line; a longer request line is answered 414.
     var maxStartLine = 64 * 1024
 }

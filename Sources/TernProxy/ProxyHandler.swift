@@ -217,7 +217,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let status: HTTPResponseStatus
         switch error {
-        case HTTPParserError.headerOverflow, is ByteToMessageDecoderError.PayloadTooLargeError:
+        case HTTPParserError.headerOverflow:
             status = .requestHeaderFieldsTooLarge
         case is HTTP1URITooLongError:
             status = .uriTooLong
