@@ -10,6 +10,13 @@ public struct RequestTarget: Sendable, Equatable {
     /// The authority from an absolute-form target (it overrides `Host`, RFC 9112 §3.2.2).
     public var host: String?
 
+    /// A target from its parts, taken as given.
+    public init(path: String, query: String?, host: String?) {
+        self.path = path
+        self.query = query
+        self.host = host
+    }
+
     public init?(uri: String) {
         // Origin-form, the common case, on UTF-8 bytes (Character operations on `Substring` cost
         // grapheme breaking: ~3k instructions a request in a profile).
