@@ -86,7 +86,7 @@ let package = Package(
         .target(
             name: "TernAdmin",
             dependencies: [
-                "TernCore", "TernConfig", nioCore, nioHTTP1, nioPosix, nioConcurrency,
+                "TernCore", "TernConfig", "TernPolicy", nioCore, nioHTTP1, nioPosix, nioConcurrency,
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings

@@ -1,6 +1,8 @@
 import Foundation
 import NIOHTTP1
+import TernConfig
 import TernCore
+import TernPolicy
 
 /// Decides the answer to each admin request; ``AdminRequestHandler`` only executes its actions.
 ///
@@ -22,12 +24,16 @@ public struct AdminResponder: Sendable {
     let backend: any AdminBackend
     let token: String?
     let allow: [IPAddressRange]
+    /// Host names (canonical, without port) requests may name (``AdminConfig/allowedHosts``).
+    let hosts: [String]
 
-    /// Creates a responder for `backend`, with the resolved `token` (nil: none configured) and the client ACL.
-    public init(backend: any AdminBackend, token: String?, allow: [IPAddressRange]) {
+    /// Creates a responder for `backend`, with the resolved `token` (nil: none configured), the client ACL and
+    /// the host names requests may carry in `Host`.
+    public init(backend: any AdminBackend, token: String?, allow: [IPAddressRange], hosts: [String] = AdminConfig.default.allowedHosts) {
         self.backend = backend
         self.token = token
         self.allow = allow
+        self.hosts = hosts
     }
 
     /// 403 when `remote` (the client's address) is not in the allow list; nil when it may proceed.
@@ -44,8 +50,36 @@ public struct AdminResponder: Sendable {
         .error(.payloadTooLarge, "request body larger than \(maxBodyBytes) bytes")
     }
 
+    /// 400 for more than one `Host` or `Authorization`; 421 when `Host` is absent or names a host that is
+    /// not in ``hosts`` (DNS rebinding: a page on another site reaching this listener through its own name).
+    public func checkHeaders(_ headers: HTTPHeaders) -> AdminResponse? {
+        var hostValues: [String] = []
+        var authorizations = 0
+        for (name, value) in headers {
+            if name.utf8.count == 4, name.caseInsensitiveEquals("host") { hostValues.append(value) }
+            if name.utf8.count == 13, name.caseInsensitiveEquals("authorization") { authorizations += 1 }
+        }
+        if authorizations > 1 { return .error(.badRequest, "bad request: more than one Authorization field") }
+        if hostValues.count > 1 { return .error(.badRequest, "bad request: more than one Host field") }
+        guard let raw = hostValues.first, let authority = try? CanonicalRequest.canonicalAuthority(raw, defaultPort: 0) else {
+            return .error(.misdirectedRequest, "misdirected request: a Host naming this listener is required (admin.hosts)")
+        }
+        // Without the port: `name`, `name:port`, `[v6]` or `[v6]:port`.
+        var name = Substring(authority)
+        if let close = name.lastIndex(of: "]") {
+            name = name[...close]
+        } else if let colon = name.lastIndex(of: ":") {
+            name = name[..<colon]
+        }
+        guard self.hosts.contains(where: { $0 == name }) else {
+            return .error(.misdirectedRequest, "misdirected request: Host '\(name)' is not in admin.hosts")
+        }
+        return nil
+    }
+
     /// The action for a complete request.
     public func action(head: HTTPRequestHead, body: [UInt8]) -> Action {
+        if let refusal = self.checkHeaders(head.headers) { return .respond(refusal) }
         let route: AdminRoute
         switch AdminRoute.decide(method: head.method, uri: head.uri) {
         case .notFound:

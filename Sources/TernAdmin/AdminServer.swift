@@ -25,7 +25,7 @@ public final class AdminServer: Sendable {
 
     /// Binds the admin listener with an already resolved `token` (nil: mutating endpoints refused with 403).
     public init(configuration: AdminConfig, token: String?, backend: any AdminBackend, group: any EventLoopGroup) throws {
-        let responder = AdminResponder(backend: backend, token: token, allow: configuration.allow)
+        let responder = AdminResponder(backend: backend, token: token, allow: configuration.allow, hosts: configuration.allowedHosts)
         let connections = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
         self.connections = connections
         let channel = try ServerBootstrap(group: group)

@@ -45,6 +45,20 @@ public struct AdminConfig: Sendable, Equatable {
     public var allow: [IPAddressRange]
     /// The `PURGE` method on the data listeners (key `purge_method`, default off).
     public var purgeMethod: PurgeMethod
+    /// Host names (without port) the admin listener answers to (key `hosts`); `nil` means
+    /// ``defaultHosts(listen:)``. Requests naming any other `Host` get 421, so a web page can't reach the
+    /// admin listener through a DNS name that resolves to it (DNS rebinding).
+    public var hosts: [String]?
+
+    /// The names a request's `Host` may carry: the configured ``hosts``, or the listener's own address
+    /// (unless it is a wildcard address), `localhost`, `127.0.0.1` and `[::1]`. IPv6 literals are bracketed.
+    public var allowedHosts: [String] {
+        if let hosts = self.hosts { return hosts }
+        var names = ["localhost", "127.0.0.1", "[::1]"]
+        let own = self.listen.host.contains(":") ? "[\(self.listen.host)]" : self.listen.host
+        if own != "0.0.0.0", own != "[::]", !names.contains(own) { names.append(own) }
+        return names
+    }
 
     /// `127.0.0.0/8` and `::1`.
     public static let loopback: [IPAddressRange] = [
@@ -61,12 +75,14 @@ public struct AdminConfig: Sendable, Equatable {
         listen: HostPort = AdminConfig.defaultListen,
         token: TokenSource = .environment(AdminConfig.defaultTokenEnvironmentVariable),
         allow: [IPAddressRange] = AdminConfig.loopback,
-        purgeMethod: PurgeMethod = .default
+        purgeMethod: PurgeMethod = .default,
+        hosts: [String]? = nil
     ) {
         self.listen = listen
         self.token = token
         self.allow = allow
         self.purgeMethod = purgeMethod
+        self.hosts = hosts
     }
 
     /// Loopback on port 9090, token from `TERN_ADMIN_TOKEN`, loopback clients only, no `PURGE` method.

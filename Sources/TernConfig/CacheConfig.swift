@@ -52,6 +52,9 @@ public struct CacheConfig: Sendable, Equatable {
     /// Whether the ``tagHeaders`` are removed from responses sent to clients (key `strip_tag_headers`,
     /// default `true`).
     public var stripTagHeaders: Bool
+    /// Stored variants (`Vary`) per URL (key `max_variants`, default 32; 1...4096 when read from YAML). Storing
+    /// one more evicts the URL's least recently used variant, so no client can flood one URL with variants.
+    public var maxVariants: Int
 
     /// The default memory tier capacity, 256MiB.
     public static let defaultMemory = ByteCount.mebibytes(256)
@@ -67,6 +70,8 @@ public struct CacheConfig: Sendable, Equatable {
     public static let defaultHitForMiss = Duration.seconds(30)
     /// The default `tag_headers`: `surrogate-key` and `cache-tag`.
     public static let defaultTagHeaders = ["surrogate-key", "cache-tag"]
+    /// The default `max_variants`, 32.
+    public static let defaultMaxVariants = 32
 
     /// The `memory_max_object` used when it is not given: 8MiB, lowered to `memory` (when > 0) and `maxObjectSize`.
     public static func defaultMemoryMaxObjectSize(memory: ByteCount, maxObjectSize: ByteCount) -> ByteCount {
@@ -89,7 +94,8 @@ public struct CacheConfig: Sendable, Equatable {
         maxWaiters: Int = CacheConfig.defaultMaxWaiters,
         hitForMiss: Duration = CacheConfig.defaultHitForMiss,
         tagHeaders: [String] = CacheConfig.defaultTagHeaders,
-        stripTagHeaders: Bool = true
+        stripTagHeaders: Bool = true,
+        maxVariants: Int = CacheConfig.defaultMaxVariants
     ) {
         self.enabled = enabled
         self.memory = memory
@@ -104,6 +110,7 @@ public struct CacheConfig: Sendable, Equatable {
         self.hitForMiss = hitForMiss
         self.tagHeaders = tagHeaders
         self.stripTagHeaders = stripTagHeaders
+        self.maxVariants = maxVariants
     }
 
     /// Caching on, 256MiB in memory, no disk tier; coalescing waits up to 10s, at most 10000 waiters per object,

@@ -1,8 +1,9 @@
 import TernCore
+import TernPolicy
 import Yams
 
 extension ConfigDecoder {
-    static let adminKeys = ["listen", "token", "token_env", "token_file", "allow", "purge_method"]
+    static let adminKeys = ["listen", "token", "token_env", "token_file", "allow", "purge_method", "hosts"]
     static let adminTokenKeys = ["token", "token_env", "token_file"]
     static let purgeMethodKeys = ["enabled", "allow"]
     /// Cache keys about surrogate keys (tags), decoded here with the rest of the purge surface.
@@ -73,6 +74,22 @@ extension ConfigDecoder {
 
         if let e = fields["allow"], let ranges = self.cidrList(e, example: "allow: [127.0.0.1, \"::1\", 10.0.0.0/8]") {
             admin.allow = ranges
+        }
+        if let e = fields["hosts"], let items = self.list(e, scalarIsList: true, example: "hosts: [tern-admin.internal, 10.0.0.5]") {
+            var names: [String] = []
+            for (node, path) in items {
+                guard let text = self.cleanString(.item(node, path: path), expected: "a host name or address") else { continue }
+                let bracketed = text.contains(":") && !text.hasPrefix("[") ? "[\(text)]" : text
+                let name = try? CanonicalRequest.canonicalAuthority(bracketed, defaultPort: 0)
+                let hasPort = name.map { $0.hasPrefix("[") ? !$0.hasSuffix("]") : $0.contains(":") } ?? true
+                guard let name, !hasPort else {
+                    self.report(node.mark, "\(path): '\(text)' is not a host name or IP address",
+                                hint: "write a name such as tern-admin.internal or an address such as 10.0.0.5, without a port")
+                    continue
+                }
+                if !names.contains(name) { names.append(name) }
+            }
+            admin.hosts = names
         }
         if let e = fields["purge_method"],
             let purge = self.fields(

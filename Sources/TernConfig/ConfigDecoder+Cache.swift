@@ -4,7 +4,7 @@ import Yams
 extension ConfigDecoder {
     static let cacheKeys = [
         "enabled", "memory", "memory_max_object", "max_object_size", "disk", "admission", "heuristic_fraction",
-        "heuristic_max_ttl", "lock_timeout", "max_waiters", "hit_for_miss",
+        "heuristic_max_ttl", "lock_timeout", "max_waiters", "hit_for_miss", "max_variants",
     ] + cacheTagKeys
     /// Request-coalescing keys: valid in the top-level `cache` only, so a route's `cache` explains where they go.
     static let coalescingKeys = ["lock_timeout", "max_waiters", "hit_for_miss"]
@@ -17,6 +17,8 @@ extension ConfigDecoder {
     static let maxLockTimeout = Duration.seconds(600)
     /// Allowed `cache.max_waiters`.
     static let maxWaitersRange = 1...1_000_000
+    /// Allowed `cache.max_variants`.
+    static let maxVariantsRange = 1...4096
     /// Longest `cache.hit_for_miss`.
     static let maxHitForMiss = Duration.seconds(3_600)
     static let diskCacheKeys = ["path", "size", "map_size"]
@@ -37,6 +39,9 @@ extension ConfigDecoder {
         else { return cache }
         if let e = fields["enabled"], let value = self.bool(e) {
             cache.enabled = value
+        }
+        if let e = fields["max_variants"], let value = self.int(e, range: ConfigDecoder.maxVariantsRange) {
+            cache.maxVariants = value
         }
         if let e = fields["memory"], let value = self.byteCount(e, positive: false) {
             cache.memory = value
@@ -233,20 +238,7 @@ extension ConfigDecoder {
         if let e = fields["query"], let query = self.decodeQueryMode(e) {
             key.query = query
         }
-        if let e = fields["headers"],
-            let items = self.list(e, scalarIsList: true, example: "headers: [accept-language, x-device]")
-        {
-            var names: [String] = []
-            for (node, path) in items {
-                guard let text = self.cleanString(.item(node, path: path), expected: "a header name") else { continue }
-                guard HTTPSyntax.isToken(text) else {
-                    self.report(node.mark, "\(path): '\(text)' is not a valid header name",
-                                hint: "header names are tokens such as accept-language, see RFC 9110 §5.1")
-                    continue
-                }
-                let lowered = text.lowercased()
-                if !names.contains(lowered) { names.append(lowered) }
-            }
+        if let e = fields["headers"], let names = self.headerNames(e, example: "headers: [accept-language, x-device]") {
             key.headers = names
         }
         if let e = fields["cookies"], let items = self.list(e, scalarIsList: true, example: "cookies: [lang, currency]") {
@@ -263,6 +255,24 @@ extension ConfigDecoder {
             key.cookies = names
         }
         return key
+    }
+
+    /// A list of header field names (a single name is a list of one): lower-cased, without duplicates.
+    /// Names that are not tokens are reported and left out; `nil` when the value is not a list.
+    mutating func headerNames(_ entry: Entry, example: String) -> [String]? {
+        guard let items = self.list(entry, scalarIsList: true, example: example) else { return nil }
+        var names: [String] = []
+        for (node, path) in items {
+            guard let text = self.cleanString(.item(node, path: path), expected: "a header name") else { continue }
+            guard HTTPSyntax.isToken(text) else {
+                self.report(node.mark, "\(path): '\(text)' is not a valid header name",
+                            hint: "header names are tokens such as accept-language, see RFC 9110 §5.1")
+                continue
+            }
+            let lowered = text.lowercased()
+            if !names.contains(lowered) { names.append(lowered) }
+        }
+        return names
     }
 
     /// `keep`, `sort`, `drop`, `{allow: [names]}` or `{deny: [names]}`.

@@ -1,4 +1,5 @@
 import TernCore
+import TernPolicy
 import Yams
 
 extension ConfigDecoder.Entry {
@@ -96,7 +97,7 @@ extension ConfigDecoder {
 
     // MARK: Listeners
 
-    static let listenerKeys = ["address", "proxy_protocol", "access"]
+    static let listenerKeys = ["address", "proxy_protocol", "access", "encoded_slashes"]
 
     mutating func decodeListeners(_ entry: Entry) -> [ListenerConfig] {
         let example = "listeners: [{address: \"127.0.0.1:8080\"}]"
@@ -111,6 +112,7 @@ extension ConfigDecoder {
             var addressEntry = Entry.item(node, path: path)
             var proxyProtocol = false
             var access: AccessListConfig?
+            var encodedSlashes = EncodedSlashPolicy.reject
             if case .mapping = node {
                 guard
                     let fields = self.fields(node, path: path, allowed: ConfigDecoder.listenerKeys, nullIsEmpty: false)
@@ -120,6 +122,12 @@ extension ConfigDecoder {
                 }
                 if let e = fields["access"] {
                     access = self.decodeAccessList(e)
+                }
+                if let e = fields["encoded_slashes"],
+                    let text = self.choice(e, EncodedSlashPolicy.allCases.map(\.rawValue), noun: "encoded-slash policy"),
+                    let policy = EncodedSlashPolicy(rawValue: text)
+                {
+                    encodedSlashes = policy
                 }
                 guard let address = fields["address"] else {
                     self.missing("address", in: fields, ownerMark: node.mark, example: "address: \"127.0.0.1:8080\"")
@@ -142,7 +150,7 @@ extension ConfigDecoder {
                 continue
             }
             seen[address] = addressEntry.value.mark?.line ?? 0
-            listeners.append(ListenerConfig(address: address, proxyProtocol: proxyProtocol, access: access))
+            listeners.append(ListenerConfig(address: address, proxyProtocol: proxyProtocol, access: access, encodedSlashes: encodedSlashes))
         }
         return listeners
     }
@@ -176,7 +184,7 @@ extension ConfigDecoder {
 
     // MARK: Routes
 
-    static let routeKeys = ["host", "path", "origin", "cache", "waf", "access", "rate_limits"]
+    static let routeKeys = ["host", "path", "origin", "cache", "waf", "access", "rate_limits", "strip_request_fields"]
 
     /// Decodes `routes`; `originNames` are the declared origins (`nil` if `origins` is missing, which is reported
     /// already), `rateLimitNames` the declared rate-limit policies (`nil` if `rate_limits` is absent).
@@ -250,6 +258,13 @@ extension ConfigDecoder {
             }
             if let accessEntry = fields["access"] {
                 route.access = self.decodeAccessList(accessEntry)
+            }
+            if let e = fields["strip_request_fields"] {
+                if let names = self.headerNames(e, example: "strip_request_fields: [x-original-url, x-host]") {
+                    route.stripRequestFields = names
+                } else {
+                    valid = false
+                }
             }
             if let limitsEntry = fields["rate_limits"] {
                 if let names = self.routeRateLimits(limitsEntry, declared: rateLimitNames) {

@@ -5,7 +5,7 @@ extension ConfigDecoder {
     static let limitsKeys = [
         "max_header_bytes", "max_header_count", "max_uri_bytes", "max_request_body", "header_timeout",
         "body_idle_timeout", "keep_alive_timeout", "max_connections", "max_requests_per_connection",
-        "max_connections_per_client",
+        "max_connections_per_client", "underscores_in_headers",
     ]
     static let proxyKeys = ["trusted_proxies", "forwarded", "via", "hide_response_headers"]
     static let loggingKeys = ["access", "level"]
@@ -55,6 +55,12 @@ extension ConfigDecoder {
             let value = self.int(e, range: 0...10_000_000, example: "0 means unlimited")
         {
             limits.maxConnectionsPerClient = value
+        }
+        if let e = fields["underscores_in_headers"],
+            let text = self.choice(e, UnderscoreFieldPolicy.allCases.map(\.rawValue), noun: "policy"),
+            let policy = UnderscoreFieldPolicy(rawValue: text)
+        {
+            limits.underscoresInHeaders = policy
         }
         return limits
     }

@@ -23,6 +23,11 @@ public struct LimitsConfig: Sendable, Equatable {
     /// Open connections per client address (the connection's peer address); 0 is unlimited
     /// (key `max_connections_per_client`, default 0).
     public var maxConnectionsPerClient: Int
+    /// What happens to request fields whose name contains `_` (key `underscores_in_headers`: `drop`, the
+    /// default, as nginx does; `keep`; or `reject` with 400). Some stacks read `X_Forwarded_For` as
+    /// `X-Forwarded-For` (CGI turns both into `HTTP_X_FORWARDED_FOR`), so a field Tern never looked at
+    /// could stand in for one it did.
+    public var underscoresInHeaders: UnderscoreFieldPolicy
 
     /// Creates limits; every value has a default.
     public init(
@@ -35,7 +40,8 @@ public struct LimitsConfig: Sendable, Equatable {
         keepAliveTimeout: Duration = .seconds(75),
         maxConnections: Int = 10000,
         maxRequestsPerConnection: Int = 0,
-        maxConnectionsPerClient: Int = 0
+        maxConnectionsPerClient: Int = 0,
+        underscoresInHeaders: UnderscoreFieldPolicy = .drop
     ) {
         self.maxHeaderBytes = maxHeaderBytes
         self.maxHeaderCount = maxHeaderCount
@@ -47,8 +53,19 @@ public struct LimitsConfig: Sendable, Equatable {
         self.maxConnections = maxConnections
         self.maxRequestsPerConnection = maxRequestsPerConnection
         self.maxConnectionsPerClient = maxConnectionsPerClient
+        self.underscoresInHeaders = underscoresInHeaders
     }
 
     /// All defaults.
     public static let `default` = LimitsConfig()
+}
+
+/// What happens to request fields whose name contains `_` (``LimitsConfig/underscoresInHeaders``).
+public enum UnderscoreFieldPolicy: String, Sendable, Equatable, CaseIterable {
+    /// Removed before anything reads the request (the default).
+    case drop
+    /// Kept and forwarded.
+    case keep
+    /// The request is refused with 400.
+    case reject
 }

@@ -1,4 +1,5 @@
 import TernCore
+import TernPolicy
 
 /// One address to accept HTTP/1.1 connections on. YAML: `listeners: [{address: "127.0.0.1:8080"}]`, optionally
 /// with `proxy_protocol: true` and `access: {allow: […], deny: […]}`.
@@ -10,11 +11,17 @@ public struct ListenerConfig: Sendable, Equatable {
     public var proxyProtocol: Bool
     /// Clients admitted on this listener (key `access`); `nil` (absent) means no listener-level list.
     public var access: AccessListConfig?
+    /// What a request path's `%2F` / `%5C` does (key `encoded_slashes`: `reject`, the default, `decode` or
+    /// `keep`; Docs/security.md, "Canonical requests").
+    public var encodedSlashes: EncodedSlashPolicy
 
     /// Creates a listener on `address`.
-    public init(address: HostPort, proxyProtocol: Bool = false, access: AccessListConfig? = nil) {
+    public init(
+        address: HostPort, proxyProtocol: Bool = false, access: AccessListConfig? = nil, encodedSlashes: EncodedSlashPolicy = .reject
+    ) {
         self.address = address
         self.proxyProtocol = proxyProtocol
         self.access = access
+        self.encodedSlashes = encodedSlashes
     }
 }

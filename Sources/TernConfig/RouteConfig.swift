@@ -16,6 +16,17 @@ public struct RouteConfig: Sendable, Equatable {
     /// Names of the ``TernConfiguration/rateLimits`` policies applied to this route, in file order, each once
     /// (key `rate_limits`, default `[]`). Every name exists in the configuration read from YAML.
     public var rateLimits: [String]
+    /// Client request fields removed before anything else sees the request (key `strip_request_fields`,
+    /// lower-cased; default ``defaultStrippedRequestFields``; `[]` strips none). These are fields some
+    /// origin frameworks act on but the cache key does not hold: left in, one client's response would
+    /// be served to all (Docs/security.md, "Cache poisoning").
+    public var stripRequestFields: [String]
+
+    /// `x-forwarded-scheme`, `x-forwarded-port`, `x-original-url`, `x-rewrite-url`,
+    /// `x-http-method-override`, `x-host`.
+    public static let defaultStrippedRequestFields = [
+        "x-forwarded-scheme", "x-forwarded-port", "x-original-url", "x-rewrite-url", "x-http-method-override", "x-host",
+    ]
 
     /// Creates a route.
     public init(
@@ -25,7 +36,8 @@ public struct RouteConfig: Sendable, Equatable {
         cache: RouteCacheConfig = .default,
         waf: RouteWAFConfig = .default,
         access: AccessListConfig? = nil,
-        rateLimits: [String] = []
+        rateLimits: [String] = [],
+        stripRequestFields: [String] = RouteConfig.defaultStrippedRequestFields
     ) {
         self.host = host
         self.pathPrefix = pathPrefix
@@ -34,5 +46,6 @@ public struct RouteConfig: Sendable, Equatable {
         self.waf = waf
         self.access = access
         self.rateLimits = rateLimits
+        self.stripRequestFields = stripRequestFields
     }
 }

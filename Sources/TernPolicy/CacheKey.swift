@@ -43,9 +43,11 @@ public struct CacheKeyOptions: Sendable, Equatable {
 /// The primary cache key (RFC 9111 §2): scheme, authority and target, normalised so equivalent
 /// URIs share an object (RFC 3986 §6.2.2), plus configured header and cookie values.
 ///
-/// Format: `http://example.com/a/b?x=1`, then for each extra `U+001F h:x-device=mobile` or
-/// `U+001F c:lang=en` (an absent header or cookie is `h:name` / `c:name`, distinct from an empty
-/// one). Normalisation: scheme and host lower-cased; a trailing dot and the default port (80 for
+/// Format (version 2): `http://example.com/a/b?x=1`, then for each extra `U+001F h:x-device=mobile`
+/// or `U+001F c:lang=en` (an absent header or cookie is `h:name` / `c:name`, distinct from an empty
+/// one), then `U+001F o:pool`, the partition: the route's origin pool, so one route's response can
+/// never fill an entry another route serves. Version 1 keys had no partition; since every version 2
+/// key has one, no version 1 entry left in a disk tier is ever found (they age out by LRU). Normalisation: scheme and host lower-cased; a trailing dot and the default port (80 for
 /// http, 443 for https) removed; path and query keep their bytes except that `%xx` escapes get
 /// upper-case hex digits and escapes of unreserved characters (`A–Z a–z 0–9 - . _ ~`) are decoded
 /// (RFC 3986 §6.2.2.1–2). Dot segments are not removed and `+` is not a space: the origin may
@@ -62,7 +64,8 @@ public enum CacheKey {
         path: String,
         query: String?,
         requestHeaders: HTTPHeaders,
-        options: CacheKeyOptions
+        options: CacheKeyOptions,
+        partition: String
     ) -> String {
         let scheme = CacheFieldParsing.lower(Substring(scheme))
         var key = "\(scheme)://\(Self.normalizedHost(host, scheme: scheme))\(Self.normalizedPath(path))"
@@ -79,6 +82,8 @@ public enum CacheKey {
             key += "\u{1F}c:\(name)"
             if let value = jar[name] { key += "=\(Self.escape(value))" }
         }
+        key += "\u{1F}o:"
+        key += Self.escape(partition)
         return key
     }
 
@@ -90,7 +95,8 @@ public enum CacheKey {
         path: String,
         query: String?,
         requestHeaders: HTTPHeaders,
-        options: CacheKeyOptions
+        options: CacheKeyOptions,
+        partition: String
     ) -> [String] {
         var lines: [String] = []
         let lowerScheme = CacheFieldParsing.lower(Substring(scheme))
@@ -130,8 +136,9 @@ public enum CacheKey {
         for name in options.cookies {
             lines.append("cookie \(name): \(jar[name].map { "\"\($0)\"" } ?? "absent")")
         }
+        lines.append("partition: origin \(partition) (the route's pool)")
         let key = Self.primary(
-            scheme: scheme, host: host, path: path, query: query, requestHeaders: requestHeaders, options: options
+            scheme: scheme, host: host, path: path, query: query, requestHeaders: requestHeaders, options: options, partition: partition
         )
         lines.append("key: " + key.split(separator: "\u{1F}", omittingEmptySubsequences: false).joined(separator: " ␟ "))
         return lines
@@ -188,32 +195,10 @@ public enum CacheKey {
         return kept.isEmpty ? nil : kept.joined(separator: "&")
     }
 
-    /// Upper-cases the hex digits of `%xx` and decodes escapes of unreserved characters.
+    /// Upper-cases the hex digits of `%xx` and decodes escapes of unreserved characters (the
+    /// canonical request's query rule; idempotent on an already canonical path or query).
     static func normalizePercentEncoding(_ s: Substring) -> String {
-        let bytes = Array(s.utf8)
-        guard bytes.contains(UInt8(ascii: "%")) else { return String(s) }
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var i = 0
-        while i < bytes.count {
-            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count,
-                let hi = Self.hexValue(bytes[i + 1]), let lo = Self.hexValue(bytes[i + 2])
-            {
-                let value = hi << 4 | lo
-                if Self.isUnreserved(value) {
-                    out.append(value)
-                } else {
-                    out.append(UInt8(ascii: "%"))
-                    out.append(Self.hexDigit(hi))
-                    out.append(Self.hexDigit(lo))
-                }
-                i += 3
-            } else {
-                out.append(bytes[i])
-                i += 1
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        CanonicalRequest.canonicalQuery(String(s))
     }
 
     /// Percent-encodes `%`, control characters and DEL so values cannot contain U+001F.
@@ -247,26 +232,5 @@ public enum CacheKey {
         return jar
     }
 
-    private static func hexValue(_ b: UInt8) -> UInt8? {
-        switch b {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return b - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return b - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return b - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
-
-    private static func hexDigit(_ v: UInt8) -> UInt8 {
-        v < 10 ? UInt8(ascii: "0") + v : UInt8(ascii: "A") + v - 10
-    }
-
-    private static func isUnreserved(_ b: UInt8) -> Bool {
-        switch b {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-            UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-            return true
-        default:
-            return false
-        }
-    }
+    private static func hexDigit(_ v: UInt8) -> UInt8 { CanonicalRequest.hexDigit(v) }
 }

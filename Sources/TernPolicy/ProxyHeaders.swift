@@ -45,7 +45,20 @@ public enum ProxyHeaders {
         "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
     ]
 
-    /// Removes the hop-by-hop fields and every field that `Connection` names (RFC 9110 §7.6.1).
+    /// End-to-end fields a `Connection` option can't remove (RFC 9110 §7.6.1: "a sender MUST NOT send a
+    /// connection option corresponding to a field that is intended for all recipients"). Tern reads them
+    /// to frame, route, key, validate or store a message, so letting one hop strip them would make Tern
+    /// act on one message and forward another (`Connection: Host` once sent the origin its default host
+    /// and cached the answer under the client's).
+    public static let protectedFromConnection = FieldNameSet([
+        "host", "content-length", "content-type", "content-encoding", "content-range", "content-location",
+        "authorization", "cookie", "set-cookie", "cache-control", "pragma", "expires", "age", "date", "etag",
+        "last-modified", "vary", "range", "if-range", "if-match", "if-none-match", "if-modified-since",
+        "if-unmodified-since", "accept-encoding", "location", "surrogate-control", "cdn-cache-control",
+    ])
+
+    /// Removes the hop-by-hop fields and every field that `Connection` names (RFC 9110 §7.6.1), except
+    /// the ``protectedFromConnection`` ones.
     ///
     /// The common case (no hop-by-hop field present) costs one pass over the names and no allocation;
     /// otherwise the list is rebuilt in a single pass.
@@ -73,7 +86,7 @@ public enum ProxyHeaders {
             if value.caseInsensitiveEquals("keep-alive") || value.caseInsensitiveEquals("close") { continue }
             for token in value.split(separator: ",") {
                 let trimmed = token.trimmingSpaces()
-                if !trimmed.isEmpty { connectionTokens.append(trimmed.lowercased()) }
+                if !trimmed.isEmpty, !Self.protectedFromConnection.contains(String(trimmed)) { connectionTokens.append(trimmed.lowercased()) }
             }
         }
         var out: [(String, String)] = []
@@ -177,7 +190,7 @@ public enum ProxyHeaders {
         for (name, value) in headers where name.utf8.count == 10 && name.caseInsensitiveEquals("connection") {
             for token in value.split(separator: ",") {
                 let trimmed = token.trimmingSpaces()
-                if !trimmed.isEmpty { connectionTokens.append(trimmed) }
+                if !trimmed.isEmpty, !Self.protectedFromConnection.contains(String(trimmed)) { connectionTokens.append(trimmed) }
             }
         }
         // A plain array: `HTTPHeaders.add` re-checks every name for ASCII (~400 instructions a field).

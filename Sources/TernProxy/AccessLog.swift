@@ -10,7 +10,10 @@ public struct AccessLogRecord: Sendable {
     public var unixTime: Int64
     public var client: String
     public var method: String
+    /// The canonical target (what was routed, filtered, keyed and forwarded).
     public var target: String
+    /// The target as the client sent it, when it differed from ``target``.
+    public var rawTarget: String? = nil
     public var version: String
     public var status: Int
     public var bytesSent: Int
@@ -25,7 +28,7 @@ public struct AccessLogRecord: Sendable {
     public var security: String? = nil
 
     public init(
-        unixTime: Int64, client: String, method: String, target: String, version: String, status: Int,
+        unixTime: Int64, client: String, method: String, target: String, rawTarget: String? = nil, version: String, status: Int,
         bytesSent: Int, durationMicros: Int64, upstream: String?, upstreamMicros: Int64?, cacheStatus: String?,
         referer: String?, userAgent: String?, requestID: String?, security: String? = nil
     ) {
@@ -33,6 +36,7 @@ public struct AccessLogRecord: Sendable {
         self.client = client
         self.method = method
         self.target = target
+        self.rawTarget = rawTarget
         self.version = version
         self.status = status
         self.bytesSent = bytesSent
@@ -82,6 +86,11 @@ public enum AccessLogFormatter {
             line += " sec="
             line += security
         }
+        if let raw = r.rawTarget {
+            line += " raw=\""
+            line += Self.escaped(raw)
+            line += "\""
+        }
         if let id = r.requestID {
             line += " id="
             line += id
@@ -97,6 +106,7 @@ public enum AccessLogFormatter {
         line += "\",\"client\":" + JSONString.quoted(r.client)
         line += ",\"method\":" + JSONString.quoted(r.method)
         line += ",\"target\":" + JSONString.quoted(r.target)
+        if let raw = r.rawTarget { line += ",\"raw_target\":" + JSONString.quoted(raw) }
         line += ",\"version\":" + JSONString.quoted(r.version)
         line += ",\"status\":" + String(r.status)
         line += ",\"bytes\":" + String(r.bytesSent)

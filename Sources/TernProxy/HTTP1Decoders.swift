@@ -224,6 +224,10 @@ struct HTTP1Parser {
         /// The last transfer coding named, lowercased (`nil`: no `Transfer-Encoding`).
         var lastTransferCoding: Substring?
         var transferEncoding = false
+        /// Across every `Transfer-Encoding` field: how many codings were `chunked` and how many were
+        /// something else (empty list elements are not codings).
+        var chunkedCodings = 0
+        var otherCodings = 0
     }
 
     enum ParsedHead {
@@ -383,6 +387,7 @@ struct HTTP1Parser {
                 } else if name.count == 17, HTTP1Bytes.equalsLowercase(name, "transfer-encoding") {
                     framing.transferEncoding = true
                     framing.lastTransferCoding = Self.lastCoding(value)
+                    Self.countCodings(value, into: &framing)
                 }
             }
             if fields.isEmpty { fields.reserveCapacity(16) }
@@ -409,11 +414,28 @@ struct HTTP1Parser {
         return Substring(last.trimmingSpaces().lowercased())
     }
 
-    /// RFC 9112 §6.3 for a request: chunked if the last coding is `chunked` (any other coding is
-    /// an error), else `Content-Length`, else no body.
+    /// Counts the codings of one `Transfer-Encoding` value into `framing`.
+    static func countCodings(_ value: UnsafeRawBufferPointer, into framing: inout Framing) {
+        for element in String(decoding: value, as: UTF8.self).split(separator: ",") {
+            let coding = element.trimmingSpaces()
+            if coding.isEmpty { continue }
+            if coding.utf8.count == 7, String(coding).caseInsensitiveEquals("chunked") {
+                framing.chunkedCodings += 1
+            } else {
+                framing.otherCodings += 1
+            }
+        }
+    }
+
+    /// RFC 9112 §6.3 for a request: a `Transfer-Encoding` whose last coding is not `chunked` is 400;
+    /// one naming any other coding is 501 (RFC 9112 §6.1: Tern forwards no transfer coding but
+    /// `chunked`, so none can be dropped silently); `chunked` named twice is 400. Then
+    /// `Content-Length`, else no body.
     static func requestBodyState(_ framing: Framing) throws -> State {
         if framing.transferEncoding {
             guard framing.lastTransferCoding == "chunked" else { throw HTTPParserError.invalidConstant }
+            guard framing.otherCodings == 0 else { throw HTTP1UnsupportedTransferCodingError() }
+            guard framing.chunkedCodings == 1 else { throw HTTPParserError.invalidConstant }
             return .chunkSize
         }
         if let length = framing.contentLength, length > 0 { return .fixed(length) }
@@ -529,6 +551,9 @@ struct HTTP1DecoderLimits {
 
 /// A request line longer than the decoder accepts: answered 414 (URI Too Long).
 struct HTTP1URITooLongError: Error, Equatable {}
+
+/// A request with a transfer coding other than `chunked`: answered 501 (Not Implemented).
+struct HTTP1UnsupportedTransferCodingError: Error, Equatable {}
 
 /// Byte classes of HTTP/1.1 syntax, as llhttp's strict mode draws them. Bit masks and ranges,
 /// not a table: a global table costs a lazy-initialisation check on every byte.

@@ -19,7 +19,16 @@ public enum KeyExplainer {
     /// Lines describing the route, whether the request can be cached, and how each part of the
     /// primary key was derived, ending with the key itself.
     public static func explain(configuration: TernConfiguration, url: String, headerLines: [String], method: String = "GET") throws(Failure) -> [String] {
-        guard let target = RequestTarget(uri: url), let host = target.host else { throw .badURL(url) }
+        guard let parsed = RequestTarget(uri: url), parsed.host != nil else { throw .badURL(url) }
+        // The request as the proxy sees it: canonicalised first (Docs/security.md, "Canonical requests").
+        let canonical: CanonicalRequest
+        do {
+            canonical = try CanonicalRequest.make(target: parsed, hostField: nil)
+        } catch {
+            return ["request: refused with 400 (\(error.reason))"]
+        }
+        let target = RequestTarget(path: canonical.path, query: canonical.query, host: nil)
+        let host = canonical.authority ?? ""
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: host)
         for line in headerLines {
@@ -37,7 +46,11 @@ public enum KeyExplainer {
             return ["route: none matches (the request would get 404)"]
         }
         let route = configuration.routes[routeIndex]
-        var lines = ["route: #\(routeIndex + 1) host=\(route.host ?? "*") path=\(route.pathPrefix) → origin '\(route.origin)'"]
+        var lines: [String] = []
+        if canonical.originForm != parsed.path + (parsed.query.map { "?\($0)" } ?? "") {
+            lines.append("canonical target: \(canonical.originForm)")
+        }
+        lines += ["route: #\(routeIndex + 1) host=\(route.host ?? "*") path=\(route.pathPrefix) → origin '\(route.origin)'"]
         guard configuration.cache.enabled else {
             lines.append("cache: disabled (cache.enabled: false)")
             return lines
@@ -51,7 +64,10 @@ public enum KeyExplainer {
         if let reason = CachePolicy.requestBypassReason(method: httpMethod, requestHeaders: headers, options: runtime.policy) {
             lines.append("cache: bypassed (\(reason.rawValue))")
         }
-        lines += CacheKey.explain(scheme: scheme, host: host, path: target.path, query: target.query, requestHeaders: headers, options: runtime.key)
+        lines += CacheKey.explain(
+            scheme: scheme, host: host, path: target.path, query: target.query, requestHeaders: headers, options: runtime.key,
+            partition: route.origin
+        )
         return lines
     }
 }

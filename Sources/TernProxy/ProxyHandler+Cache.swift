@@ -74,7 +74,7 @@ extension ProxyHandler {
         let makeKey = {
             CacheKey.primary(
                 scheme: "http", host: host ?? "", path: target.path, query: target.query,
-                requestHeaders: head.headers, options: route.key
+                requestHeaders: head.headers, options: route.key, partition: self.runtime.routePartition[routeIndex]
             )
         }
         // A key built from the URL alone is memoised per loop (normalisation is not free).
@@ -118,9 +118,17 @@ extension ProxyHandler {
         let onlyIfCached = hasDirectives && CacheControl(head.headers).onlyIfCached
         var selected: CacheEntry?
         if let entries, !entries.isEmpty {
+            // Variants of one URL nearly always share one `Vary` list: the request's secondary key is
+            // computed once per distinct list, not once per stored variant (at most `cache.max_variants`).
+            var lastFields: [String]?
+            var requestKey = ""
             selected = entries.first { entry in
                 guard let fields = CacheVary.fields(entry.meta.headers) else { return false }
-                return CacheVary.variantKey(fields: fields, request: head.headers) == entry.meta.variantKey
+                if fields != lastFields {
+                    lastFields = fields
+                    requestKey = CacheVary.variantKey(fields: fields, request: head.headers)
+                }
+                return requestKey == entry.meta.variantKey
             }
             exchange.status.fwd = selected == nil ? .varyMiss : exchange.status.fwd
         }
@@ -601,16 +609,16 @@ extension ProxyHandler {
             requestQuery: target.query, requestHost: host, responseHeaders: head.headers
         )
         for uri in uris {
-            let path: String
-            let query: String?
-            if let q = uri.firstIndex(of: "?") {
-                path = String(uri[..<q])
-                query = String(uri[uri.index(after: q)...])
-            } else {
-                path = uri
-                query = nil
-            }
-            let key = CacheKey.primary(scheme: "http", host: host, path: path, query: query, requestHeaders: request.headers, options: route.key)
+            guard let target = RequestTarget(uri: uri),
+                  let canonical = try? CanonicalRequest.make(target: target, hostField: host, options: .init(encodedSlashes: .keep)),
+                  // Each URI is stored under its own route's partition (a Location may name another route).
+                  let routeIndex = self.runtime.routeTable.match(host: canonical.authority, path: canonical.path),
+                  let uriRoute = self.runtime.routeCache[routeIndex]
+            else { continue }
+            let key = CacheKey.primary(
+                scheme: "http", host: canonical.authority ?? "", path: canonical.path, query: canonical.query,
+                requestHeaders: request.headers, options: uriRoute.key, partition: self.runtime.routePartition[routeIndex]
+            )
             cache.remove(primaryKey: key)
             self.runtime.stats.cacheInvalidations.wrappingIncrement(ordering: .relaxed)
         }

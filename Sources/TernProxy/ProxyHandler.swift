@@ -75,6 +75,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     var processingPipelined = false
     /// The current response ends the connection: later requests are ignored.
     var closingAfterResponse = false
+    /// The request target as the client sent it, when canonicalisation changed it (access log).
+    var rawTarget: String?
+    /// A parse error that waits for the responses to the complete requests ahead of it.
+    var deferredParseError: HTTPResponseStatus?
     var draining = false
     var readPaused = false
     var readPending = false
@@ -221,6 +225,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             status = .requestHeaderFieldsTooLarge
         case is HTTP1URITooLongError:
             status = .uriTooLong
+        case is HTTP1UnsupportedTransferCodingError:
+            status = .notImplemented
         case is HTTPParserError:
             status = .badRequest
             // A head the parser refused at the start of a read: the WAF judges it for the audit log.
@@ -232,6 +238,23 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             context.close(promise: nil)
             return
         }
+        if self.responseInProgress && self.requestEnded && !self.clientGone {
+            // Complete requests ahead of the broken one are answered first, in order (RFC 9112 §9.3.2,
+            // as nginx does); the error follows them. Parts of a request the error cut short go.
+            if let lastHead = self.pipelined.lastIndex(where: { if case .head = $0 { true } else { false } }),
+               !self.pipelined[lastHead...].contains(where: { if case .end = $0 { true } else { false } }) {
+                self.pipelined.removeSubrange(lastHead...)
+            }
+            self.deferredParseError = status
+            return
+        }
+        self.sendParseError(status)
+    }
+
+    /// Answers a request the parser refused (after any complete requests ahead of it) and closes.
+    func sendParseError(_ status: HTTPResponseStatus) {
+        let context = self.context!
+        self.deferredParseError = nil
         self.closingAfterResponse = true
         self.pipelined.removeAll()
         if self.responseInProgress {
@@ -358,7 +381,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
 
     // MARK: Request
 
-    func receivedHead(_ head: HTTPRequestHead) {
+    func receivedHead(_ received: HTTPRequestHead) {
+        var head = received
         self.resetExchange()
         self.exchangeID &+= 1
         let now = NIODeadline.now()
@@ -379,6 +403,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         var hostCount = 0
         var hostValue: String?
         var expect: String?
+        var authorizations = 0
+        var underscoreNames = false
         for (name, value) in head.headers {
             switch name.utf8.count {
             case 4 where name.caseInsensitiveEquals("host"):
@@ -386,6 +412,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
                 if hostValue == nil { hostValue = value }
             case 6 where name.caseInsensitiveEquals("expect"):
                 expect = value
+            case 13 where name.caseInsensitiveEquals("authorization"):
+                authorizations += 1
             case 14 where name.caseInsensitiveEquals("content-length"):
                 if contentLength == nil { contentLength = Int64(value) }
             case 17 where name.caseInsensitiveEquals("transfer-encoding"):
@@ -393,6 +421,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             default:
                 break
             }
+            if name.utf8.contains(UInt8(ascii: "_")) { underscoreNames = true }
         }
         self.requestHasBody = (contentLength ?? 0) > 0 || hasTransferEncoding
         if self.requestHasBody {
@@ -429,16 +458,49 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             }
             return self.refuse(.methodNotAllowed, "CONNECT is not supported\n", closing: true, head: head, host: hostValue)
         }
-        guard let target = RequestTarget(uri: head.uri) else {
+        guard let parsed = RequestTarget(uri: head.uri) else {
             return self.refuse(.badRequest, "Bad request target\n", closing: self.requestHasBody, head: head, host: hostValue)
         }
-        let host = target.host ?? hostValue
+        // RFC 9110 §11.6.2: Authorization is a singleton; which of two would the origin believe?
+        if authorizations > 1 {
+            return self.refuse(.badRequest, "Bad request: more than one Authorization field\n", closing: self.requestHasBody, head: head, host: hostValue)
+        }
+        // One canonical request from here on: routing, filters, the cache key, the log and the
+        // origin all see this spelling (Docs/security.md, "Canonical requests").
+        let canonical: CanonicalRequest
+        do {
+            canonical = try CanonicalRequest.make(target: parsed, hostField: hostValue, options: self.runtime.canonicalization[self.listenerIndex])
+        } catch {
+            return self.refuse(.badRequest, "Bad request: \(error.reason)\n", closing: self.requestHasBody, head: head, host: hostValue)
+        }
+        if underscoreNames {
+            switch self.limits.underscoresInHeaders {
+            case .drop: head.headers = HTTPHeaders(head.headers.filter { !$0.name.utf8.contains(UInt8(ascii: "_")) })
+            case .reject:
+                return self.refuse(.badRequest, "Bad request: header field names may not contain '_'\n", closing: self.requestHasBody, head: head, host: hostValue)
+            case .keep: break
+            }
+        }
+        if parsed.host != nil || canonical.path != parsed.path || canonical.query != parsed.query {
+            self.rawTarget = head.uri
+            head.uri = canonical.originForm
+        }
+        if let authority = canonical.authority, authority != hostValue {
+            head.headers.replaceOrAdd(name: "Host", value: authority)
+        }
+        let target = RequestTarget(path: canonical.path, query: canonical.query, host: nil)
+        let host = canonical.authority
         if head.method == .PURGE, let purgeMethod = self.runtime.configuration.admin?.purgeMethod, purgeMethod.enabled {
+            self.requestHead = head
             return self.purgeFromDataListener(target: target, host: host ?? "", allow: purgeMethod.allow)
         }
         guard let routeIndex = self.runtime.routeTable.match(host: host, path: target.path) else {
+            self.requestHead = head
             return self.respondLater(.notFound, "No route for this request\n")
         }
+        // Fields the origin may act on but the key does not hold (Docs/security.md, "Cache poisoning").
+        self.runtime.strippedRequestFields[routeIndex].remove(from: &head.headers)
+        self.requestHead = head
         self.admit(head: head, target: target, host: host, routeIndex: routeIndex, expectContinue: expectContinue, now: now)
     }
 
@@ -576,11 +638,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
                 upstreamHost: nil
             )
         )
-        // Origin-form for the upstream hop (RFC 9112 §3.2.1): an absolute-form target's authority
-        // already became Host above.
-        let originForm = target.host == nil ? head.uri : (target.query.map { "\(target.path)?\($0)" } ?? target.path)
-        if target.host != nil, let host = target.host { upstreamHeaders.replaceOrAdd(name: "Host", value: host) }
-        var upstreamHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: originForm, headers: upstreamHeaders)
+        // The canonical origin-form (RFC 9112 §3.2.1): an absolute-form target's authority became
+        // `Host` when the request was canonicalised.
+        var upstreamHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: upstreamHeaders)
         if self.cache != nil { self.editUpstreamHeadForCache(&upstreamHead) }
         self.upstreamHead = upstreamHead
         if expectContinue {
@@ -1014,6 +1074,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             }
         }
         if !self.pipelined.isEmpty { self.processPipelined() }
+        if let status = self.deferredParseError, !self.responseInProgress, self.pipelined.isEmpty, !closeAfterWrite {
+            self.sendParseError(status)
+        }
     }
 
     func logExchange() {
@@ -1028,6 +1091,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             client: self.clientIdentity ?? self.peerAddress,
             method: request.method.rawValue,
             target: request.uri,
+            rawTarget: self.rawTarget,
             version: request.version.major == 1 && request.version.minor == 0 ? "HTTP/1.0" : "HTTP/1.1",
             status: self.responseStatus,
             bytesSent: self.responseBytes,
@@ -1109,6 +1173,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         self.requestID = nil
         self.securityOutcome = nil
         self.clientIdentity = nil
+        self.rawTarget = nil
         self.phase = .idle
         self.upstreamHead = nil
         self.requestEnded = false

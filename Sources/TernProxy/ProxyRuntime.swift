@@ -92,6 +92,14 @@ public final class ProxyRuntime: Sendable {
     public let compression: CompressionCoordinator?
     /// ACLs, rate limits and the WAF, when any is configured.
     public let security: SecurityGate?
+    /// Per listener index: how its requests are canonicalised.
+    let canonicalization: [CanonicalizationOptions]
+    /// Per route index: the client request fields removed before anything reads them.
+    let strippedRequestFields: [FieldNameSet]
+    /// Per route index: the origin pool's name, part of every cache key of the route (so no spelling of
+    /// one route's URL can fill an entry another route serves, and a route moved to another origin
+    /// never serves the old origin's objects).
+    let routePartition: [String]
 
     public init(
         configuration: TernConfiguration, fileIO: NonBlockingFileIO, accessLog: AccessLogSink?, cache: TieredCache?,
@@ -99,6 +107,9 @@ public final class ProxyRuntime: Sendable {
     ) throws {
         self.security = (security?.isActive ?? false) ? security : nil
         self.configuration = configuration
+        self.canonicalization = configuration.listeners.map { CanonicalizationOptions(encodedSlashes: $0.encodedSlashes, defaultPort: 80) }
+        self.strippedRequestFields = configuration.routes.map { FieldNameSet($0.stripRequestFields) }
+        self.routePartition = configuration.routes.map(\.origin)
         self.fileIO = fileIO
         self.accessLog = accessLog
         self.cache = cache
@@ -136,7 +147,9 @@ public final class ProxyRuntime: Sendable {
             guard let target = targetByName[route.origin] else {
                 throw TernProxyError.originSetup(pool: route.origin, reason: "route names a missing origin")
             }
-            entries.append(RouteTable.Entry(host: route.host, pathPrefix: route.pathPrefix, target: targets.count))
+            // Prefixes are matched against canonical paths, so they are canonicalised too (`/%7Eu` is `/~u`).
+            let prefix = (try? CanonicalRequest.canonicalPath(route.pathPrefix, encodedSlashes: .keep)) ?? route.pathPrefix
+            entries.append(RouteTable.Entry(host: route.host, pathPrefix: prefix, target: targets.count))
             targets.append(target)
         }
         self.routeTable = RouteTable(entries)

@@ -71,14 +71,15 @@ public final class TernServer: Sendable {
 
     static func makeCache(_ config: CacheConfig, threadPool: NIOThreadPool) throws -> TieredCache? {
         guard config.enabled else { return nil }
-        let memory = MemoryTier(limit: config.memory.bytes, maxObjectSize: config.memoryMaxObjectSize.bytes)
+        let memory = MemoryTier(limit: config.memory.bytes, maxObjectSize: config.memoryMaxObjectSize.bytes, maxVariants: config.maxVariants)
         var disk: DiskTier?
         if let diskConfig = config.disk {
             let size = diskConfig.size.bytes
             disk = try DiskTier(configuration: DiskTier.Configuration(
                 directory: diskConfig.path,
                 limit: size,
-                mapSize: diskConfig.mapSize?.bytes ?? max(size + size / 2, size + (256 << 20))
+                mapSize: diskConfig.mapSize?.bytes ?? max(size + size / 2, size + (256 << 20)),
+                maxVariants: config.maxVariants
             ))
         }
         let admission: TieredCache.Admission = config.admission == .diskFirst ? .diskFirst : .both

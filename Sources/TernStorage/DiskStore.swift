@@ -87,6 +87,10 @@ final class DiskStore: @unchecked Sendable {
     let mapFullRecoveries = ManagedAtomic<Int>(0)
     let writeErrors = ManagedAtomic<Int>(0)
 
+    /// Variants kept per primary key (``DiskTier/Configuration/maxVariants``).
+    var maxVariants = Int.max
+    let variantEvictions = ManagedAtomic<Int>(0)
+
     init(directory: String, mapSize: Int64, maxReaders: Int, limit: Int64, durability: DiskTier.Durability) throws {
         var envPointer: OpaquePointer?
         try Self.wrap(mdb_env_create(&envPointer), "mdb_env_create", directory)
@@ -478,6 +482,7 @@ final class DiskStore: @unchecked Sendable {
             }
         }
         try self.addToPrimary(digest, primaryKey: meta.primaryKey, txn)
+        try self.capVariants(of: meta.primaryKey, keeping: digest, txn)
         for tag in Set(meta.tags) {
             try txn.put(self.tags, Self.tagKey(tag), key, flags: MDB_NODUPDATA)
         }
@@ -576,6 +581,25 @@ final class DiskStore: @unchecked Sendable {
         guard !digests.contains(digest) else { return }
         digests.append(digest)
         try txn.put(self.primary, primaryDigest, digests.flatMap(\.bytes))
+    }
+
+    /// Deletes the least recently used variants of `primaryKey` (lowest LRU sequence) until at most
+    /// ``maxVariants`` remain; `keeping` (the variant just stored) is never chosen.
+    private func capVariants(of primaryKey: String, keeping: Digest, _ txn: LMDBTransaction) throws {
+        let primaryDigest = Digest.primary(primaryKey).bytes
+        guard let list = try txn.get(self.primary, primaryDigest) else { return }
+        var digests = Self.digests(in: list)
+        guard digests.count > self.maxVariants else { return }
+        var records: [(Digest, EntryRecord)] = []
+        for digest in digests where digest != keeping {
+            if let record = try self.record(digest, txn) { records.append((digest, record)) }
+        }
+        records.sort { $0.1.lruSequence < $1.1.lruSequence }
+        for (digest, record) in records where digests.count > self.maxVariants {
+            try self.deleteEntry(digest, record, txn)
+            digests.removeAll { $0 == digest }
+            self.variantEvictions.wrappingIncrement(ordering: .relaxed)
+        }
     }
 
     private func removeFromPrimary(_ digest: Digest, primaryKey: String, _ txn: LMDBTransaction) throws {

@@ -62,6 +62,8 @@ public final class DiskTier: @unchecked Sendable {
         public var batchDelayMilliseconds: Int = 2
         /// The most ops committed in one transaction.
         public var maxBatchOperations: Int = 1024
+        /// Variants kept per primary key; storing one more deletes that key's least recently used variant.
+        public var maxVariants: Int = 32
 
         public init(
             directory: String,
@@ -71,7 +73,8 @@ public final class DiskTier: @unchecked Sendable {
             durability: Durability = .noMetaSync,
             maxQueueBytes: Int64 = 64 << 20,
             batchDelayMilliseconds: Int = 2,
-            maxBatchOperations: Int = 1024
+            maxBatchOperations: Int = 1024,
+            maxVariants: Int = 32
         ) {
             self.directory = directory
             self.limit = limit
@@ -81,6 +84,7 @@ public final class DiskTier: @unchecked Sendable {
             self.maxQueueBytes = maxQueueBytes
             self.batchDelayMilliseconds = batchDelayMilliseconds
             self.maxBatchOperations = maxBatchOperations
+            self.maxVariants = max(1, maxVariants)
         }
 
         /// `max(limit × 1.5, limit + 256 MiB)`: room for LMDB's page overhead and free pages.
@@ -149,6 +153,7 @@ public final class DiskTier: @unchecked Sendable {
                 limit: configuration.limit,
                 durability: configuration.durability
             )
+            self.store.maxVariants = configuration.maxVariants
         } catch {
             closeDescriptor(self.lockFileDescriptor)
             throw error
@@ -208,6 +213,8 @@ public final class DiskTier: @unchecked Sendable {
     public var count: Int { self.store.entryCount.load(ordering: .relaxed) }
     /// Entries evicted (over the limit or to recover from a full map) since this tier was opened.
     public var evictions: Int { self.store.evictions.load(ordering: .relaxed) }
+    /// Variants deleted because their primary key reached ``Configuration/maxVariants``.
+    public var variantEvictions: Int { self.store.variantEvictions.load(ordering: .relaxed) }
     /// Puts dropped: queue over `maxQueueBytes`, or an object that does not fit in the map at all.
     public var droppedWrites: Int { self._droppedWrites.load(ordering: .relaxed) }
     /// Bodies whose checksum (or length) did not match their record; each was deleted and missed.

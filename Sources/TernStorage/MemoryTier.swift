@@ -65,14 +65,23 @@ public final class MemoryTier: @unchecked Sendable {
     private let _limit: Int64
     /// Bodies larger than this are not stored.
     public let maxObjectSize: Int64
+    /// Variants kept per primary key: storing one more evicts that key's least recently used variant
+    /// (a client sending endless values of a `Vary` field can't grow one URL's variant list).
+    public let maxVariants: Int
+    private var _variantEvictions = 0
 
     /// - Parameters:
     ///   - limit: the byte budget for all entries, as counted by ``accountedSize(of:)``.
     ///   - maxObjectSize: the largest body (in bytes) admitted.
-    public init(limit: Int64, maxObjectSize: Int64) {
+    ///   - maxVariants: the most variants kept per primary key.
+    public init(limit: Int64, maxObjectSize: Int64, maxVariants: Int = 32) {
         self._limit = max(0, limit)
         self.maxObjectSize = max(0, maxObjectSize)
+        self.maxVariants = max(1, maxVariants)
     }
+
+    /// Variants evicted because their primary key reached ``maxVariants``.
+    public var variantEvictions: Int { self.lock.withLock { self._variantEvictions } }
 
     public var limit: Int64 { self._limit }
     public var bytesUsed: Int64 { self.lock.withLock { self._bytesUsed } }
@@ -309,6 +318,11 @@ public final class MemoryTier: @unchecked Sendable {
     private func insertLocked(_ entry: CacheEntry, size: Int64) {
         if let old = self.slot(primaryKey: entry.meta.primaryKey, variantKey: entry.meta.variantKey) {
             self.removeSlot(old)
+        }
+        while let slots = self.index[entry.meta.primaryKey], slots.count >= self.maxVariants,
+              let victim = slots.min(by: { self.nodes[$0].entry!.meta.lastAccess < self.nodes[$1].entry!.meta.lastAccess }) {
+            self.removeSlot(victim)
+            self._variantEvictions += 1
         }
         self.evictLocked(toFit: size)
         let slot: Int

@@ -1,5 +1,7 @@
 import NIOHTTP1
 import TernAdmin
+import TernConfig
+import TernCore
 import XCTest
 
 /// Pure pieces: token comparison, routing, purge selection.
@@ -18,6 +20,35 @@ final class AdminLogicTests: XCTestCase {
         XCTAssertTrue(AdminAuthorization.constantTimeEqual([], []))
         XCTAssertFalse(AdminAuthorization.constantTimeEqual([1], [1, 0]))
         XCTAssertFalse(AdminAuthorization.constantTimeEqual([1, 2], [1, 3]))
+    }
+
+    /// Issue 12: the admin listener answers only requests naming one of its hosts (DNS rebinding), and
+    /// refuses ambiguous credentials.
+    func testHostAndAuthorizationChecks() {
+        let responder = AdminResponder(backend: FakeBackend(), token: "t", allow: AdminConfig.loopback, hosts: AdminConfig().allowedHosts)
+        func status(_ fields: [(String, String)]) -> UInt? {
+            responder.checkHeaders(HTTPHeaders(fields)).map { $0.status.code }
+        }
+        for host in ["127.0.0.1:9090", "localhost", "LOCALHOST:9090", "localhost.", "[::1]:9090", "127.0.0.1"] {
+            XCTAssertNil(status([("Host", host)]), host)
+        }
+        for host in ["evil.example", "evil.example:9090", "127.0.0.2", "localhost.evil.example", "h/evil", ""] {
+            XCTAssertEqual(status([("Host", host)]), 421, host)
+        }
+        XCTAssertEqual(status([]), 421, "no Host")
+        XCTAssertEqual(status([("Host", "localhost"), ("Host", "localhost")]), 400)
+        XCTAssertEqual(status([("Host", "localhost"), ("Authorization", "Bearer t"), ("authorization", "Bearer x")]), 400)
+        // A request to /stats from a rebound name never reaches the backend.
+        guard case .respond(let response) = responder.action(head: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/stats", headers: HTTPHeaders([("Host", "evil.example")])), body: []) else {
+            return XCTFail("expected a response")
+        }
+        XCTAssertEqual(response.status, .misdirectedRequest)
+        // Configured names replace the defaults; the listener's own address is a default.
+        XCTAssertEqual(AdminConfig(listen: HostPort(host: "10.0.0.5", port: 9090)).allowedHosts, ["localhost", "127.0.0.1", "[::1]", "10.0.0.5"])
+        XCTAssertEqual(AdminConfig(listen: HostPort(host: "0.0.0.0", port: 9090)).allowedHosts, ["localhost", "127.0.0.1", "[::1]"])
+        let custom = AdminResponder(backend: FakeBackend(), token: "t", allow: AdminConfig.loopback, hosts: ["tern-admin.internal"])
+        XCTAssertNil(custom.checkHeaders(HTTPHeaders([("Host", "Tern-Admin.Internal:9090")])))
+        XCTAssertNotNil(custom.checkHeaders(HTTPHeaders([("Host", "localhost")])))
     }
 
     func testRouting() {

@@ -359,6 +359,41 @@ final class ConfigErrorCasesTests: XCTestCase {
             fragments: ["routes[0].host: 'example.com:80' includes a port"],
             sourceLine: #line
         ),
+        Case(
+            name: "unknown encoded-slash policy",
+            yaml: "listeners:\n  - {address: \"127.0.0.1:8080\", encoded_slashes: allow}\norigins:\n  app:\n    members: [\"http://127.0.0.1:9000\"]\nroutes:\n  - origin: app\n",
+            line: 2, column: 50,
+            fragments: ["listeners[0].encoded_slashes: unknown encoded-slash policy 'allow'"],
+            sourceLine: #line
+        ),
+        Case(
+            name: "unknown underscore policy",
+            yaml: withOrigins("  app:\n    members: [\"http://127.0.0.1:9000\"]\n") + "limits:\n  underscores_in_headers: ignore\n",
+            line: 9, column: 27,
+            fragments: ["limits.underscores_in_headers: unknown policy 'ignore'", "drop"],
+            sourceLine: #line
+        ),
+        Case(
+            name: "strip_request_fields with a bad name",
+            yaml: withOrigins("  app:\n    members: [\"http://127.0.0.1:9000\"]\n", routes: "routes:\n  - origin: app\n    strip_request_fields: [\"x host\"]\n"),
+            line: 8, column: 28,
+            fragments: ["'x host' is not a valid header name"],
+            sourceLine: #line
+        ),
+        Case(
+            name: "max_variants out of range",
+            yaml: withOrigins("  app:\n    members: [\"http://127.0.0.1:9000\"]\n") + "cache:\n  max_variants: 0\n",
+            line: 9, column: 17,
+            fragments: ["cache.max_variants: must be in 1...4096, got 0"],
+            sourceLine: #line
+        ),
+        Case(
+            name: "admin host with a port",
+            yaml: withOrigins("  app:\n    members: [\"http://127.0.0.1:9000\"]\n") + "admin:\n  hosts: [\"admin.internal:9090\"]\n",
+            line: 9, column: 11,
+            fragments: ["admin.hosts[0]: 'admin.internal:9090' is not a host name or IP address"],
+            sourceLine: #line
+        ),
     ]
 
     func testErrorCases() {

@@ -51,6 +51,42 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(pool.hostHeader, .preserve)
         XCTAssertTrue(pool.retryIdempotent)
         XCTAssertNil(config.origin(named: "missing"))
+        // Issue 12 defaults: encoded slashes refused, `_` fields dropped, override fields stripped, 32 variants.
+        XCTAssertEqual(config.listeners[0].encodedSlashes, .reject)
+        XCTAssertEqual(config.limits.underscoresInHeaders, .drop)
+        XCTAssertEqual(config.routes[0].stripRequestFields, RouteConfig.defaultStrippedRequestFields)
+        XCTAssertTrue(config.routes[0].stripRequestFields.contains("x-original-url"))
+        XCTAssertEqual(config.cache.maxVariants, 32)
+        XCTAssertNil(config.admin?.hosts)
+    }
+
+    func testCanonicalisationSettings() throws {
+        let yaml = """
+            listeners:
+              - {address: "127.0.0.1:8080", encoded_slashes: keep}
+              - {address: "127.0.0.1:8081", encoded_slashes: decode}
+            origins:
+              app:
+                members: ["http://127.0.0.1:9000"]
+            routes:
+              - origin: app
+                strip_request_fields: [X-Debug, x-debug, X-Host]
+              - {path: /raw, origin: app, strip_request_fields: []}
+            limits:
+              underscores_in_headers: keep
+            cache:
+              max_variants: 4
+            admin:
+              hosts: [Admin.Internal, "::1", 10.0.0.5]
+            """
+        let config = try ConfigLoader.parse(yaml: yaml, fileName: "c.yaml", baseDirectory: "/srv")
+        XCTAssertEqual(config.listeners.map(\.encodedSlashes), [.keep, .decode])
+        XCTAssertEqual(config.routes[0].stripRequestFields, ["x-debug", "x-host"])
+        XCTAssertEqual(config.routes[1].stripRequestFields, [])
+        XCTAssertEqual(config.limits.underscoresInHeaders, .keep)
+        XCTAssertEqual(config.cache.maxVariants, 4)
+        XCTAssertEqual(config.admin?.hosts, ["admin.internal", "[::1]", "10.0.0.5"])
+        XCTAssertEqual(config.admin?.allowedHosts, ["admin.internal", "[::1]", "10.0.0.5"])
     }
 
     func testFullExampleRoundTrip() throws {

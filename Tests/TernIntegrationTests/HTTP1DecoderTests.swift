@@ -193,7 +193,6 @@ final class HTTP1DecoderTests: XCTestCase {
             "POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\nhello",
             "POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n",
             "POST /u HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
-            "POST /u HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
             "POST /u HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
             "POST /u HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n",
             "POST /u HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n\r\n",
@@ -232,6 +231,25 @@ final class HTTP1DecoderTests: XCTestCase {
         let input = Array("POST /u HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\nabc".utf8)
         XCTAssertEqual(try self.decodeRequests(input, tern: false), "POST /u HTTP/1.1 [Host=a;Transfer-Encoding=gzip] | error")
         XCTAssertEqual(try self.decodeRequests(input, tern: true), "error")
+    }
+
+    /// Deliberate differences (issue 12): llhttp accepts a request whose codings end in `chunked` but
+    /// name another one too (the other coding was then dropped silently on the way upstream), or name
+    /// `chunked` twice. Tern refuses both before the head is handed on: 501 and 400, as nginx answers.
+    func testOtherTransferCodingsAndDoubleChunkedAreRefused() throws {
+        let gzipChunked = Array("POST /u HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n".utf8)
+        XCTAssertEqual(try self.decodeRequests(gzipChunked, tern: false), "POST /u HTTP/1.1 [Host=a;Transfer-Encoding=gzip, chunked] | body:abc | end")
+        XCTAssertEqual(try self.decodeRequests(gzipChunked, tern: true), "error")
+        for text in [
+            "POST /u HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+            "POST /u HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+            "POST /u HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+        ] {
+            XCTAssertEqual(try self.decodeRequests(Array(text.utf8), tern: true), "error", text)
+        }
+        // One chunked coding, with empty list elements around it, is fine.
+        let plain = Array("POST /u HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: , chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n".utf8)
+        XCTAssertEqual(try self.decodeRequests(plain, tern: true), "POST /u HTTP/1.1 [Host=a;Transfer-Encoding=, chunked] | body:abc | end")
     }
 
     func testByteClassMasksMatchTheGrammar() {

@@ -69,7 +69,7 @@ final class OperatorsTests: XCTestCase {
     private func adminRequest(_ method: String, _ path: String, body: String = "", token: String?) throws -> RawResponse {
         let client = try RawHTTPClient(port: self.adminPort)
         defer { client.close() }
-        var request = "\(method) \(path) HTTP/1.1\r\nHost: admin\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n"
+        var request = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n"
         if let token { request += "Authorization: Bearer \(token)\r\n" }
         try client.send(request + "\r\n" + body)
         return try client.readResponse()

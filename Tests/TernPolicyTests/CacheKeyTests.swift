@@ -11,7 +11,22 @@ final class CacheKeyTests: XCTestCase {
         headers: [(String, String)] = [],
         options: CacheKeyOptions = CacheKeyOptions()
     ) -> String {
-        CacheKey.primary(scheme: scheme, host: host, path: path, query: query, requestHeaders: HTTPHeaders(headers), options: options)
+        let key = CacheKey.primary(
+            scheme: scheme, host: host, path: path, query: query, requestHeaders: HTTPHeaders(headers), options: options, partition: "app"
+        )
+        // Every key ends with its partition; the tables below compare what comes before it.
+        XCTAssertTrue(key.hasSuffix("\u{1F}o:app"), key)
+        return String(key.dropLast("\u{1F}o:app".count))
+    }
+
+    func testPartitionSeparatesRoutes() {
+        let a = CacheKey.primary(scheme: "http", host: "h", path: "/x", query: "t=1", requestHeaders: [:], options: .default, partition: "a")
+        let b = CacheKey.primary(scheme: "http", host: "h", path: "/x", query: "t=1", requestHeaders: [:], options: .default, partition: "b")
+        XCTAssertNotEqual(a, b)
+        XCTAssertEqual(a, "http://h/x?t=1\u{1F}o:a")
+        // A partition can't forge another extra.
+        let forged = CacheKey.primary(scheme: "http", host: "h", path: "/x", query: nil, requestHeaders: [:], options: .default, partition: "a\u{1F}o:b")
+        XCTAssertEqual(forged, "http://h/x\u{1F}o:a%1Fo:b")
     }
 
     // MARK: RFC 9111 §2 + RFC 3986 §6.2.2 normalisation
@@ -76,7 +91,7 @@ final class CacheKeyTests: XCTestCase {
         let lines = CacheKey.explain(
             scheme: "http", host: "Example.com:80", path: "/%7ea", query: "b=1&a=2",
             requestHeaders: HTTPHeaders([("Cookie", "lang=en")]),
-            options: CacheKeyOptions(query: .sort, headers: ["x-device"], cookies: ["lang"])
+            options: CacheKeyOptions(query: .sort, headers: ["x-device"], cookies: ["lang"]), partition: "app"
         )
         XCTAssertEqual(lines, [
             "scheme: http",
@@ -85,7 +100,8 @@ final class CacheKeyTests: XCTestCase {
             "query (sort by name): ?b=1&a=2 → ?a=2&b=1",
             "header x-device: absent",
             "cookie lang: \"en\"",
-            "key: http://example.com/~a?a=2&b=1 ␟ h:x-device ␟ c:lang=en",
+            "partition: origin app (the route's pool)",
+            "key: http://example.com/~a?a=2&b=1 ␟ h:x-device ␟ c:lang=en ␟ o:app",
         ])
     }
 }

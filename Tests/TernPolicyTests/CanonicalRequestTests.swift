@@ -213,14 +213,15 @@ final class CanonicalRequestTests: XCTestCase {
         for segments in [["private", "s"], ["private"], ["privateer", "x"], ["x", "private"], ["pub", "a.b"]] {
             let canonical = "/" + segments.joined(separator: "/")
             let expectedRoute = table.match(host: "h", path: canonical)
-            let expectedKey = CacheKey.primary(scheme: "http", host: "h", path: canonical, query: "t=1", requestHeaders: [:], options: .default)
+            let expectedKey = CacheKey.primary(scheme: "http", host: "h", path: canonical, query: "t=1", requestHeaders: [:], options: .default, partition: "p")
             for _ in 0..<50 {
                 let spelling = Self.respell(segments, using: &rng)
                 let target = try XCTUnwrap(RequestTarget(uri: spelling + "?t=%31"), spelling)
                 let request = try CanonicalRequest.make(target: target, hostField: ["H", "h.", "h:80", "h"].randomElement(using: &rng)!)
                 XCTAssertEqual(table.match(host: request.authority, path: request.path), expectedRoute, spelling)
                 let key = CacheKey.primary(
-                    scheme: "http", host: request.authority ?? "", path: request.path, query: request.query, requestHeaders: [:], options: .default
+                    scheme: "http", host: request.authority ?? "", path: request.path, query: request.query, requestHeaders: [:], options: .default,
+                    partition: "p"
                 )
                 XCTAssertEqual(key, expectedKey, spelling)
             }
