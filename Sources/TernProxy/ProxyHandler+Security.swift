@@ -85,7 +85,7 @@ extension ProxyHandler {
         self.pauseClientReads()
         let request = self.makeWAFRequest(
             method: head.method.rawValue, uri: head.uri, version: head.version.minor == 0 ? "1.0" : "1.1",
-            headers: head.headers.map { ($0.name, $0.value) }, body: admission.body, bodyTruncated: admission.bodyTruncated
+            headers: (self.receivedFields ?? head.headers).map { ($0.name, $0.value) }, body: admission.body, bodyTruncated: admission.bodyTruncated
         )
         let exchange = self.exchangeID
         waf.inspectRequest(request, ruleSet: admission.ruleSet, mode: admission.mode, keepTransaction: self.gate != nil, on: self.context.eventLoop)

@@ -77,6 +77,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     var closingAfterResponse = false
     /// The request target as the client sent it, when canonicalisation changed it (access log).
     var rawTarget: String?
+    /// The request's fields as the client sent them, when Tern removed some (`_` names, the route's
+    /// strip list) before forwarding: the WAF judges what the client sent (CRS looks for `X_Filename`).
+    var receivedFields: HTTPHeaders?
     /// A parse error that waits for the responses to the complete requests ahead of it.
     var deferredParseError: HTTPResponseStatus?
     var draining = false
@@ -473,9 +476,13 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         } catch {
             return self.refuse(.badRequest, "Bad request: \(error.reason)\n", closing: self.requestHasBody, head: head, host: hostValue)
         }
+        let received = head.headers
+        var removedFields = false
         if underscoreNames {
             switch self.limits.underscoresInHeaders {
-            case .drop: head.headers = HTTPHeaders(head.headers.filter { !$0.name.utf8.contains(UInt8(ascii: "_")) })
+            case .drop:
+                head.headers = HTTPHeaders(head.headers.filter { !$0.name.utf8.contains(UInt8(ascii: "_")) })
+                removedFields = true
             case .reject:
                 return self.refuse(.badRequest, "Bad request: header field names may not contain '_'\n", closing: self.requestHasBody, head: head, host: hostValue)
             case .keep: break
@@ -499,7 +506,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             return self.respondLater(.notFound, "No route for this request\n")
         }
         // Fields the origin may act on but the key does not hold (Docs/security.md, "Cache poisoning").
+        let countBeforeStrip = head.headers.count
         self.runtime.strippedRequestFields[routeIndex].remove(from: &head.headers)
+        if removedFields || head.headers.count != countBeforeStrip { self.receivedFields = received }
         self.requestHead = head
         self.admit(head: head, target: target, host: host, routeIndex: routeIndex, expectContinue: expectContinue, now: now)
     }
@@ -1174,6 +1183,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         self.securityOutcome = nil
         self.clientIdentity = nil
         self.rawTarget = nil
+        self.receivedFields = nil
         self.phase = .idle
         self.upstreamHead = nil
         self.requestEnded = false

@@ -256,4 +256,15 @@ final class CanonicalRequestIntegrationTests: XCTestCase {
         XCTAssertEqual(self.originA.requestCount, before + 1)
         XCTAssertTrue(try self.get("/other").header("Cache-Status")?.hasPrefix("tern; hit") ?? false)
     }
+
+    /// The WAF judges what the client sent: a field Tern drops before forwarding (`X_Filename`) is
+    /// still seen by CRS rule 933110, and the request is blocked; without the WAF it is merely dropped.
+    func testWAFSeesFieldsTernDrops() throws {
+        try self.start(routes: "  - path: /\n    origin: a", cache: false, extra: "waf:\n  mode: on")
+        let blocked = try self.raw("POST /upload HTTP/1.1\r\nHost: h\r\nUser-Agent: Mozilla/5.0\r\nAccept: */*\r\nX_Filename: shell.php5\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        XCTAssertEqual(blocked.status, 403)
+        XCTAssertEqual(self.originA.requestCount, 0)
+        let passed = try self.raw("GET /page?x=%7e HTTP/1.1\r\nHost: h\r\nUser-Agent: Mozilla/5.0\r\nAccept: */*\r\nConnection: close\r\n\r\n")
+        XCTAssertEqual(passed.bodyString, "A /page?x=~")
+    }
 }
