@@ -78,6 +78,22 @@ final class ContentCodingPolicyTests: XCTestCase {
         Row([html, ("Content-Length", "abc")], false),
         Row([html, ("Content-Length", "300"), ("Content-Length", "400")], false),
         Row([html, ("Content-Length", "300, 300")], true),
+        // Byte-level readers (issue 18) keep the general parsers' answers.
+        Row([("Content-Type", "  text/html  ; charset=utf-8"), big], true),
+        Row([("Content-Type", "text/ html"), big], false),
+        Row([("Content-Type", "text/html/x"), big], false),
+        Row([("Content-Type", "/html"), big], false),
+        Row([("Content-Type", "text/"), big], false),
+        Row([("Content-Type", "APPLICATION/LD+JSON"), big], true),
+        Row([("Content-Type", "application/+json"), big], true),
+        Row([("Content-Type", "application/json+x"), big], false),
+        Row([html, big, ("Cache-Control", "ext=\"no-transform\"")], true),
+        Row([html, big, ("Cache-Control", "no-transformer")], true),
+        Row([html, big, ("Cache-Control", "nno-transform")], true),
+        Row([html, big, ("Cache-Control", "max-age=1,no-transform")], false),
+        Row([html, big, ("Content-Encoding", "identity"), ("Content-Encoding", "gzip")], false),
+        Row([html, ("Content-Length", " 300")], true),
+        Row([html, ("Content-Length", "00300")], true),
     ]
 
     func testShouldCompressTable() {
@@ -102,6 +118,14 @@ final class ContentCodingPolicyTests: XCTestCase {
         XCTAssertFalse(noJSON.shouldCompress(status: 200, responseHeaders: ld, method: .GET))
         XCTAssertEqual(CompressionPolicy().minimumSize, 256)
         XCTAssertFalse(CompressionPolicy.defaultMimeTypes.contains { $0.contains("woff") })
+        // Patterns set after creation take effect (they are compiled when set).
+        var images = CompressionPolicy()
+        images.mimeTypes = ["image/*"]
+        XCTAssertTrue(images.shouldCompress(status: 200, responseHeaders: png, method: .GET) == false, "png is below the minimum size")
+        images.minimumSize = 0
+        XCTAssertTrue(images.shouldCompress(status: 200, responseHeaders: png, method: .GET))
+        images.excludedMimeTypes = ["image/png"]
+        XCTAssertFalse(images.shouldCompress(status: 200, responseHeaders: png, method: .GET))
     }
 
     func testVariantETagTable() {
