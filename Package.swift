@@ -23,6 +23,10 @@ let package = Package(
     products: [
         .executable(name: "tern", targets: ["tern"]),
         .library(name: "TernServer", targets: ["TernServer"]),
+        // For the libFuzzer targets in Fuzz/ (a separate package; Docs/fuzzing.md).
+        .library(name: "TernPolicy", targets: ["TernPolicy"]),
+        .library(name: "TernConfig", targets: ["TernConfig"]),
+        .library(name: "TernProxy", targets: ["TernProxy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
