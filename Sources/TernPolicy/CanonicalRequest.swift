@@ -197,17 +197,32 @@ public struct CanonicalRequest: Sendable, Equatable {
     // MARK: Query
 
     /// Upper-case hex in escapes and unreserved characters decoded; anything else is kept as sent
-    /// (a malformed escape in a query is the origin's to judge).
+    /// (a malformed escape in a query is the origin's to judge). In a query with a `%` that starts no
+    /// escape, nothing is decoded: a decoded digit could complete a new escape with that `%`
+    /// (`%%34%31` → `%41`), changing what the origin reads and what canonicalising again gives.
     public static func canonicalQuery(_ query: String) -> String {
         guard query.utf8.contains(UInt8(ascii: "%")) else { return query }
         let bytes = Array(query.utf8)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
+        var strayPercent = false
+        var j = 0
+        while j < bytes.count {
+            if bytes[j] == UInt8(ascii: "%") {
+                guard j + 2 < bytes.count, Self.isHexDigit(bytes[j + 1]), Self.isHexDigit(bytes[j + 2]) else {
+                    strayPercent = true
+                    break
+                }
+                j += 3
+            } else {
+                j += 1
+            }
+        }
         var i = 0
         while i < bytes.count {
             if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count, let hi = Self.hexValue(bytes[i + 1]), let lo = Self.hexValue(bytes[i + 2]) {
                 let value = hi << 4 | lo
-                if Self.isUnreserved(value) {
+                if Self.isUnreserved(value) && !strayPercent {
                     out.append(value)
                 } else {
                     out.append(UInt8(ascii: "%"))

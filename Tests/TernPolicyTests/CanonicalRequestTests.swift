@@ -255,6 +255,18 @@ final class CanonicalRequestTests: XCTestCase {
         if out.hasSuffix("/.") { out.removeLast(2) }
         return out
     }
+
+    /// Found with the FuzzRequest fuzz target (its idempotence check): decoding `%34` and `%31` after a stray `%` made a new
+    /// escape, so the canonical query meant something else and was not its own canonical form.
+    func testQueryWithStrayPercentIsNotDecoded() {
+        XCTAssertEqual(CanonicalRequest.canonicalQuery("a=%%34%31"), "a=%%34%31")
+        XCTAssertEqual(CanonicalRequest.canonicalQuery("a=%%3a&b=%7e"), "a=%%3A&b=%7E")
+        XCTAssertEqual(CanonicalRequest.canonicalQuery("a=%7e&b=%"), "a=%7E&b=%")
+        for query in ["a=%%34%31", "%%%34%31%", "x=%2%41", "%41%%42", "a=%7e&b=%2f"] {
+            let once = CanonicalRequest.canonicalQuery(query)
+            XCTAssertEqual(CanonicalRequest.canonicalQuery(once), once, query)
+        }
+    }
 }
 
 /// A small deterministic generator, so a failing case can be replayed.
