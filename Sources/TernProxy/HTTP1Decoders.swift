@@ -175,12 +175,15 @@ struct HTTP1Parser {
         }
     }
 
-    /// Fails an incomplete head that is already longer than any head the limits allow.
+    /// Fails an incomplete head that is already longer than any head the limits allow: exactly
+    /// when `parseHead` would fail it complete, so the answer does not depend on how it was split
+    /// into reads (a start line's CR may sit at offset `maxStartLine`, its LF one further).
     private func checkIncompleteHead(_ buffer: ByteBuffer) throws {
         let readable = buffer.readableBytes
-        guard readable > self.limits.maxStartLine else { return }
+        let lineBound = self.limits.maxStartLine + 2
+        guard readable >= lineBound else { return }
         let firstLineEnds = buffer.withUnsafeReadableBytes { raw in
-            raw[0..<self.limits.maxStartLine].contains(UInt8(ascii: "\n"))
+            raw[0..<lineBound].contains(UInt8(ascii: "\n"))
         }
         guard firstLineEnds else { throw HTTP1URITooLongError() }
         if readable > self.limits.maxStartLine + self.limits.maxFieldSectionBytes {
@@ -243,6 +246,10 @@ struct HTTP1Parser {
         guard let lineEnd = Self.find(UInt8(ascii: "\r"), in: raw, from: 0) else { throw HTTPParserError.invalidConstant }
         guard lineEnd + 1 < count, raw[lineEnd + 1] == UInt8(ascii: "\n") else { throw HTTPParserError.lfExpected }
         guard lineEnd <= limits.maxStartLine else { throw HTTP1URITooLongError() }
+        // The bound `checkIncompleteHead` holds an incomplete head to (whose longest incomplete
+        // prefix is `count + 1` bytes): whitespace after a field's colon counts against no limit,
+        // so without it a padded head passed in one read and failed when split.
+        guard count + 1 <= limits.maxStartLine + limits.maxFieldSectionBytes else { throw HTTPParserError.headerOverflow }
         let start: StartLine
         switch kind {
         case .request: start = try Self.requestLine(UnsafeRawBufferPointer(rebasing: raw[0..<lineEnd]))
@@ -526,6 +533,8 @@ struct HTTP1Parser {
             return nil
         }
         self.scanned = 0
+        // As for heads: the bound an incomplete trailer section is held to, whatever the reads.
+        guard end + 1 <= self.limits.maxFieldSectionBytes else { throw HTTPParserError.headerOverflow }
         let (fields, _) = try buffer.withUnsafeReadableBytes { raw in
             try Self.fieldLines(UnsafeRawBufferPointer(rebasing: raw[0..<end]), limits: self.limits, trailers: true)
         }

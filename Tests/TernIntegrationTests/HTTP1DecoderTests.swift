@@ -365,4 +365,32 @@ final class HTTP1DecoderTests: XCTestCase {
             try self.assertSameResponses(text, methods: methods)
         }
     }
+
+    /// Found with the FuzzRequest fuzz target (one read vs split reads): whether a head was refused
+    /// depended on how it was split. A request line of exactly `maxStartLine` bytes passed in one
+    /// read and was 414 in small ones; a head or trailer section padded with whitespace after the
+    /// colon (counted by no limit) passed in one read and was 431 in small ones.
+    func testLimitsDoNotDependOnHowTheBytesAreSplit() throws {
+        var limits = HTTP1DecoderLimits()
+        limits.maxStartLine = 128
+        limits.maxHeaderListSize = 256
+        limits.maxHeaderFieldSize = 64
+        limits.maxHeaderCount = 8
+        let line = "GET /" + String(repeating: "a", count: 128 - 14) + " HTTP/1.1"
+        let padding = String(repeating: " ", count: 600)
+        let inputs = [
+            line + "\r\nHost: h\r\n\r\n",
+            "GET /" + String(repeating: "a", count: 128 - 13) + " HTTP/1.1\r\nHost: h\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: h\r\nX:" + padding + "v\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX:" + padding + "v\r\n\r\n",
+        ]
+        for input in inputs {
+            let whole = try self.decodeRequests(Array(input.utf8), tern: true, limits: limits)
+            let split = try self.decodeRequests(Array(input.utf8), tern: true, split: true, limits: limits)
+            XCTAssertEqual(whole, split, input)
+        }
+        XCTAssertFalse(try self.decodeRequests(Array(inputs[0].utf8), tern: true, limits: limits).contains("error"))
+        XCTAssertTrue(try self.decodeRequests(Array(inputs[1].utf8), tern: true, limits: limits).contains("error"))
+        XCTAssertTrue(try self.decodeRequests(Array(inputs[2].utf8), tern: true, limits: limits).contains("error"))
+    }
 }
