@@ -133,6 +133,7 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
                 value = value * 16 + digit
                 digits += 1
                 index += 1
+                if digits > 4 { return nil }  // before `value` can overflow (16 digits trapped)
             }
             if index < end, scalars[index] == "." {
                 // Embedded IPv4 must be the last thing in the address.

@@ -267,6 +267,18 @@ final class CanonicalRequestTests: XCTestCase {
             XCTAssertEqual(CanonicalRequest.canonicalQuery(once), once, query)
         }
     }
+
+    /// Found by `make fuzz` (FuzzRequest): a hex group of 16+ digits in a bracketed IPv6 literal
+    /// overflowed `IPAddress.parseV6`'s accumulator and trapped, so one request with such a `Host`
+    /// (or absolute-form target) crashed the process. Now it is an invalid host (400).
+    func testOverlongIPv6GroupIsABadHostNotACrash() {
+        let long = String(repeating: "c", count: 64)
+        for authority in ["[::F\(long)FFF:07.2.:FFFF:07.2.3.4]:<080", "[::\(long)]", "[\(long)::1]:8080", "[1::12345]"] {
+            XCTAssertThrowsError(try CanonicalRequest.canonicalAuthority(authority, defaultPort: 80), authority)
+        }
+        XCTAssertThrowsError(try CanonicalRequest.make(target: RequestTarget(uri: "http://[::\(long)]/x")!, hostField: nil))
+        XCTAssertEqual(try CanonicalRequest.canonicalAuthority("[::FFFF]", defaultPort: 80), "[::ffff]")
+    }
 }
 
 /// A small deterministic generator, so a failing case can be replayed.
