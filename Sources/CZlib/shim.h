@@ -14,6 +14,12 @@ static inline int CZlib_deflateInit2(z_streamp strm, int level, int windowBits) 
     return deflateInit2(strm, level, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY);
 }
 
+/// deflateInit2 with a chosen window and memory level (one-shot compression of a body whose size
+/// is known: a window and hash table larger than the input only cost their initialisation).
+static inline int CZlib_deflateInit2Sized(z_streamp strm, int level, int windowBits, int memLevel) {
+    return deflateInit2(strm, level, Z_DEFLATED, windowBits, memLevel, Z_DEFAULT_STRATEGY);
+}
+
 /// inflateInit2; windowBits 31 accepts only a gzip wrapper (RFC 1952).
 static inline int CZlib_inflateInit2(z_streamp strm, int windowBits) {
     return inflateInit2(strm, windowBits);

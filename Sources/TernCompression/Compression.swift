@@ -36,7 +36,7 @@ public enum Compression {
                 )
             }
         case .gzip:
-            let deflater = try ZlibStream(deflateLevel: resolved)
+            let deflater = try ZlibStream(deflateLevel: resolved, sizeHint: input.readableBytes)
             return try input.withUnsafeReadableBytes { bytes in
                 try deflater.deflateAll(bytes, allocator: allocator)
             }

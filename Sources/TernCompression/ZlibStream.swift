@@ -25,11 +25,15 @@ final class ZlibStream {
     /// inflate: some input was seen.
     private(set) var sawInput = false
 
-    init(deflateLevel level: Int32) throws {
+    /// A deflater; `sizeHint` (the whole input's length, for one-shot use) shrinks the window and
+    /// hash table to fit it (``CompressionLevels/gzipParameters(inputSize:)``).
+    init(deflateLevel level: Int32, sizeHint: Int? = nil) throws {
         self.direction = .deflate
         self.stream = .allocate(capacity: 1)
         self.stream.initialize(to: z_stream())
-        guard CZlib_deflateInit2(self.stream, level, CompressionLevels.gzipWindowBits) == Z_OK else {
+        let (windowBits, memLevel) = sizeHint.map(CompressionLevels.gzipParameters(inputSize:))
+            ?? (CompressionLevels.gzipWindowBits, 8)
+        guard CZlib_deflateInit2Sized(self.stream, level, windowBits, memLevel) == Z_OK else {
             self.stream.deinitialize(count: 1)
             self.stream.deallocate()
             throw CompressionError.initializationFailed(.gzip)

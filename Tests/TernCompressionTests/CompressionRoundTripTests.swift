@@ -1,5 +1,5 @@
 import NIOCore
-import TernCompression
+@testable import TernCompression
 import TernPolicy
 import XCTest
 
@@ -28,6 +28,26 @@ final class CompressionRoundTripTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// The one-shot gzip encoder sizes its window and hash table to the input (issue 18): every size across
+    /// the window boundaries still round-trips, and text still shrinks.
+    func testSizeFittedWindowsRoundTripAtTheBoundaries() throws {
+        let text = CompressionTestData.text(70_000)
+        for size in [1, 249, 250, 251, 761, 762, 763, 1_024, 1_500, 16_122, 16_123, 32_505, 32_506, 32_507, 65_536, 70_000] {
+            let input = Array(text.prefix(size))
+            for coding in [ContentCoding.gzip, .br] {
+                let encoded = try Compression.compress(CompressionTestData.buffer(input), coding: coding, allocator: self.allocator)
+                let decoded = try Compression.decompress(encoded, coding: coding, maxOutput: input.count, allocator: self.allocator)
+                XCTAssertEqual(decoded.bytes, input, "\(coding) \(size)")
+                if size >= 1_024 { XCTAssertLessThan(encoded.readableBytes, size / 2, "\(coding) \(size)") }
+            }
+        }
+        XCTAssertEqual(CompressionLevels.gzipParameters(inputSize: 1_000).windowBits, 11 + 16)
+        XCTAssertEqual(CompressionLevels.gzipParameters(inputSize: 1_000).memLevel, 5)
+        XCTAssertEqual(CompressionLevels.gzipParameters(inputSize: 0).windowBits, 9 + 16)
+        XCTAssertEqual(CompressionLevels.gzipParameters(inputSize: 10_000_000).windowBits, 31)
+        XCTAssertEqual(CompressionLevels.gzipParameters(inputSize: 10_000_000).memLevel, 8)
     }
 
     func testCompressedSizes() throws {

@@ -56,6 +56,17 @@ final class CacheControlTests: XCTestCase {
 
     // MARK: RFC 9111 §5.2.1 request directives
 
+    /// First occurrence wins however many directives come between (the duplicate check switches from
+    /// a small array to a set past 16 names; a hostile field with thousands stays linear).
+    func testFirstOccurrenceWinsInLongFields() {
+        let filler = (0..<40).map { "x\($0)" }.joined(separator: ", ")
+        XCTAssertEqual(self.parse("max-age=5, \(filler), max-age=9").maxAge, 5)
+        XCTAssertEqual(self.parse("\(filler), max-age=5, x3, max-age=9").maxAge, 5)
+        XCTAssertEqual(self.parse("\(filler)", "s-maxage=7", "s-maxage=8").sMaxAge, 7)
+        let hostile = (0..<5_000).map { "d\($0)" }.joined(separator: ",") + ",max-age=3"
+        XCTAssertEqual(self.parse(hostile).maxAge, 3)
+    }
+
     func testSection5_2_1RequestDirectives() {
         XCTAssertEqual(self.parse("max-stale").maxStale, .any)
         XCTAssertEqual(self.parse("max-stale=30").maxStale, .seconds(30))
