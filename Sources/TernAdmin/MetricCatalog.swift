@@ -148,6 +148,29 @@ public enum MetricCatalog {
             "tern_origin_requests_total", .counter, help: "Requests sent to the origin member.",
             labels: originLabels, json: "origins[].requests"
         ) { $0.origins.map { .init([$0.pool, $0.url], Double($0.requests)) } },
+        MetricDescriptor(
+            "tern_origin_ejections_total", .counter,
+            help: "Times the member was taken out of service, by reason: connect, reset, timeout, invalid_response, 5xx (passive) or probe (active checks).",
+            labels: originLabels + ["reason"], json: "origins[].ejections{}"
+        ) {
+            $0.origins.flatMap { member in
+                member.ejections.sorted { $0.key < $1.key }.map { .init([member.pool, member.url, $0.key], Double($0.value)) }
+            }
+        },
+        MetricDescriptor(
+            "tern_origin_ejections_suppressed_total", .counter,
+            help: "Passive ejections not carried out because the member was its pool's last available one, by reason.",
+            labels: originLabels + ["reason"], json: "origins[].ejectionsSuppressed{}"
+        ) {
+            $0.origins.flatMap { member in
+                member.ejectionsSuppressed.sorted { $0.key < $1.key }.map { .init([member.pool, member.url, $0.key], Double($0.value)) }
+            }
+        },
+        MetricDescriptor(
+            "tern_origin_returns_total", .counter,
+            help: "Times the member returned to service after an ejection or failed probes.",
+            labels: originLabels, json: "origins[].returns"
+        ) { $0.origins.map { .init([$0.pool, $0.url], Double($0.returns)) } },
     ]
 
     static let compression: [MetricDescriptor] = [

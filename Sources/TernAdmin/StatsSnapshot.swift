@@ -223,12 +223,23 @@ public struct OriginMemberStats: Codable, Sendable, Equatable {
     public var openConnections: Int
     /// Requests sent since start.
     public var requests: Int
+    /// Times the member was taken out (passive ejection or failed probes), by reason
+    /// (`connect`, `reset`, `timeout`, `invalid_response`, `5xx`, `probe`).
+    public var ejections: [String: Int]
+    /// Ejections not carried out because the member was its pool's last available one, by reason.
+    public var ejectionsSuppressed: [String: Int]
+    /// Returns to service after an ejection or failed probes.
+    public var returns: Int
 
     /// Creates member statistics.
     public init(
         pool: String, url: String, health: Health, latencyP50Ms: Double = 0, latencyP99Ms: Double = 0,
-        errors: Int = 0, openConnections: Int = 0, requests: Int = 0
+        errors: Int = 0, openConnections: Int = 0, requests: Int = 0, ejections: [String: Int] = [:],
+        ejectionsSuppressed: [String: Int] = [:], returns: Int = 0
     ) {
+        self.ejections = ejections
+        self.ejectionsSuppressed = ejectionsSuppressed
+        self.returns = returns
         self.pool = pool
         self.url = url
         self.health = health

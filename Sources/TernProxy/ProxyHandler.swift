@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import TernBalancer
 import NIOPosix
 import TernConfig
 import TernFileOrigin
@@ -101,6 +102,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     var responseStatus = 0
     var responseBytes = 0
     var upstreamKeepAlive = false
+    /// The status of the origin response being forwarded (passive health counts 5xx when configured).
+    var upstreamStatus = 200
     var exchangeStart = NIODeadline.uptimeNanoseconds(0)
     var upstreamStart: NIODeadline?
     var upstreamMicros: Int64?
@@ -642,7 +645,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
 
     func connectionFailed(_ error: any Error) {
         guard case .connecting = self.phase, let member = self.member else { return }
-        member.recordRequest(success: false, now: .now())
+        member.recordRequest(.failure(.connect), now: .now(), on: self.context.eventLoop)
         if self.mayRetryElsewhere(), let next = self.loop.pickMember(
             poolIndex: self.poolIndex, hashKey: self.requestTargetPath, excluding: member.index, now: .now()
         ) {
@@ -688,6 +691,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         guard case .forwarding = self.phase, let request = self.requestHead else { return }
         let now = NIODeadline.now()
         self.upstreamKeepAlive = ProxyHeaders.isKeepAlive(head.headers, version: head.version)
+        self.upstreamStatus = Int(head.status.code)
         if let start = self.upstreamStart {
             let micros = Int64((now - start).nanoseconds / 1000)
             self.upstreamMicros = micros
@@ -754,7 +758,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         }
         if self.responseStarted {
             // Bytes of this response are already on the wire: only an abort tells the client the truth.
-            member.recordRequest(success: false, now: .now())
+            member.recordRequest(.failure(RequestOutcome.kind(of: error)), now: .now(), on: self.context.eventLoop)
             self.releaseCacheLock(.failed)
             if !self.clientGone { self.context.close(promise: nil) }
             self.clientGone = false
@@ -768,7 +772,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             self.runtime.stats.upstreamRetries.wrappingIncrement(ordering: .relaxed)
             return self.acquire(member: member, forceNew: true)
         }
-        if !wasReused { member.recordRequest(success: false, now: .now()) }
+        if !wasReused || RequestOutcome.kind(of: error) == .invalidResponse {
+            member.recordRequest(.failure(RequestOutcome.kind(of: error)), now: .now(), on: self.context.eventLoop)
+        }
         if bodyless, self.mayRetryElsewhere(), let next = self.loop.pickMember(
             poolIndex: self.poolIndex, hashKey: self.requestTargetPath, excluding: member.index, now: .now()
         ) {
@@ -782,7 +788,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     func upstreamTimedOut() {
         if case .waitingForFill = self.phase { return self.cacheLockTimedOut() }
         guard case .forwarding = self.phase, let member = self.member else { return }
-        member.recordRequest(success: false, now: .now())
+        member.recordRequest(.failure(.timeout), now: .now(), on: self.context.eventLoop)
         self.releaseConnection(reusable: false, recordSuccess: false)
         if self.responseStarted {
             self.releaseCacheLock(.failed)
@@ -803,7 +809,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             member.inFlight.wrappingDecrement(ordering: .relaxed)
             self.inFlightCounted = false
         }
-        if recordSuccess { member.recordRequest(success: true, now: .now()) }
+        if recordSuccess {
+            member.recordRequest(.response(status: self.upstreamStatus), now: .now(), on: self.context.eventLoop)
+        }
         connection.pool.release(connection, reusable: reusable)
     }
 

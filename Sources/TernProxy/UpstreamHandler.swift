@@ -28,7 +28,7 @@ final class UpstreamHandler: ChannelDuplexHandler {
     var onClose: (() -> Void)?
 
     private var context: ChannelHandlerContext?
-    private var parser = HTTP1Parser(kind: .response)
+    private var parser: HTTP1Parser
     private let encoder = RequestEncoder()
     /// Bytes of an incomplete head or chunk line, waiting for more.
     private var pending: ByteBuffer?
@@ -37,6 +37,10 @@ final class UpstreamHandler: ChannelDuplexHandler {
     private var readsPaused = false
     private var readPending = false
     private(set) var isActive = true
+
+    init(limits: HTTP1DecoderLimits = HTTP1DecoderLimits()) {
+        self.parser = HTTP1Parser(kind: .response, limits: limits)
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context

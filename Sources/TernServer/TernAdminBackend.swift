@@ -62,7 +62,10 @@ final class TernAdminBackend: AdminBackend {
                     latencyP50Ms: latency.p50, latencyP99Ms: latency.p99,
                     errors: member.failuresTotal.load(ordering: .relaxed),
                     openConnections: member.openConnections.load(ordering: .relaxed),
-                    requests: member.requestsTotal.load(ordering: .relaxed)
+                    requests: member.requestsTotal.load(ordering: .relaxed),
+                    ejections: member.ejections.withLockedValue { $0 },
+                    ejectionsSuppressed: member.ejectionsSuppressed.withLockedValue { $0 },
+                    returns: member.returns.load(ordering: .relaxed)
                 )
             }
         }

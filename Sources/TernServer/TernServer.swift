@@ -45,7 +45,8 @@ public final class TernServer: Sendable {
                 accessLog: accessLog,
                 cache: cache,
                 threadPool: self.threadPool,
-                security: try SecurityGate(configuration: configuration)
+                security: try SecurityGate(configuration: configuration),
+                logger: logger
             )
             let proxy = try ProxyServer(runtime: runtime, group: self.group, logger: logger)
             self.proxy = proxy
