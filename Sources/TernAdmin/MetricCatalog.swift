@@ -113,6 +113,35 @@ public enum MetricCatalog {
             "tern_cache_evictions_total", .counter, help: "Objects evicted to make room, by tier.",
             labels: ["tier"], json: "tiers[].evictions"
         ) { $0.tiers.map { .init([$0.name], Double($0.evictions)) } },
+        MetricDescriptor(
+            "tern_cache_disk_read_only", .gauge,
+            help: "1 while the disk tier stores nothing new after a write failure (it still serves; a probe turns writes back on).",
+            json: "tiers[].readOnly"
+        ) { snapshot in snapshot.tiers.filter { $0.name == "disk" }.map { .init([], $0.readOnly ? 1 : 0) } },
+        MetricDescriptor(
+            "tern_cache_disk_write_failures_total", .counter,
+            help: "Disk tier commits that failed, by kind: no_space, io, read_only_fs, map_full, other.",
+            labels: ["kind"], json: "tiers[].writeFailures{}"
+        ) { snapshot in
+            snapshot.tiers.filter { $0.name == "disk" }.flatMap { tier in
+                tier.writeFailures.sorted { $0.key < $1.key }.map { .init([$0.key], Double($0.value)) }
+            }
+        },
+        MetricDescriptor(
+            "tern_cache_disk_dropped_writes_total", .counter,
+            help: "Objects the disk tier did not store: queue full, read-only, failed commit, or larger than the map.",
+            json: "tiers[].droppedWrites"
+        ) { snapshot in snapshot.tiers.filter { $0.name == "disk" }.map { .init([], Double($0.droppedWrites)) } },
+        MetricDescriptor(
+            "tern_cache_disk_checksum_failures_total", .counter,
+            help: "Disk tier bodies whose checksum did not match on read (deleted, answered as a miss).",
+            json: "tiers[].checksumFailures"
+        ) { snapshot in snapshot.tiers.filter { $0.name == "disk" }.map { .init([], Double($0.checksumFailures)) } },
+        MetricDescriptor(
+            "tern_cache_disk_damage_resets_total", .counter,
+            help: "1 when the disk store was found damaged at start (truncated, bad meta pages), moved aside and replaced by an empty one.",
+            json: "tiers[].damageResets"
+        ) { snapshot in snapshot.tiers.filter { $0.name == "disk" }.map { .init([], Double($0.damageResets)) } },
     ]
 
     static let originLabels = ["pool", "member"]

@@ -165,14 +165,32 @@ public struct TierStats: Codable, Sendable, Equatable {
     public var limitBytes: Int
     /// Objects evicted to make room since start.
     public var evictions: Int
+    /// Disk tier: writes stopped after a failure (disk full, I/O error) until a probe succeeds.
+    public var readOnly: Bool
+    /// Disk tier: failed commits by kind (`no_space`, `io`, `read_only_fs`, `map_full`, `other`).
+    public var writeFailures: [String: Int]
+    /// Disk tier: objects not stored (queue full, read-only, failed commit, larger than the map).
+    public var droppedWrites: Int
+    /// Disk tier: bodies whose checksum did not match on read (deleted and missed).
+    public var checksumFailures: Int
+    /// Disk tier: 1 when the store was found damaged at start and replaced by an empty one.
+    public var damageResets: Int
 
     /// Creates tier statistics.
-    public init(name: String, objects: Int = 0, bytes: Int = 0, limitBytes: Int = 0, evictions: Int = 0) {
+    public init(
+        name: String, objects: Int = 0, bytes: Int = 0, limitBytes: Int = 0, evictions: Int = 0, readOnly: Bool = false,
+        writeFailures: [String: Int] = [:], droppedWrites: Int = 0, checksumFailures: Int = 0, damageResets: Int = 0
+    ) {
         self.name = name
         self.objects = objects
         self.bytes = bytes
         self.limitBytes = limitBytes
         self.evictions = evictions
+        self.readOnly = readOnly
+        self.writeFailures = writeFailures
+        self.droppedWrites = droppedWrites
+        self.checksumFailures = checksumFailures
+        self.damageResets = damageResets
     }
 }
 

@@ -17,6 +17,15 @@ public enum StatsText {
         for (index, tier) in s.tiers.enumerated() {
             let fill = tier.limitBytes > 0 ? " (\(percent(Double(tier.bytes) / Double(tier.limitBytes))))" : ""
             lines.append(row(index == 0 ? "tiers" : "", "\(pad(tier.name, 7)) \(bytes(tier.bytes)) of \(bytes(tier.limitBytes))\(fill) · \(count(tier.objects)) objects · \(count(tier.evictions)) evicted"))
+            let failures = tier.writeFailures.values.reduce(0, +)
+            if tier.readOnly || failures > 0 || tier.damageResets > 0 {
+                let state = [
+                    tier.readOnly ? "READ-ONLY (writes failing)" : nil,
+                    failures > 0 ? "\(count(failures)) write failures" : nil,
+                    tier.damageResets > 0 ? "damaged store reset at start" : nil,
+                ].compactMap { $0 }.joined(separator: " · ")
+                lines.append(row("", "\(pad("", 7)) \(state)"))
+            }
         }
         lines.append(row("purges", "\(count(s.purges.requests)) requests · \(count(s.purges.hardPurgedObjects)) objects deleted · \(count(s.purges.softPurgedObjects)) marked stale"))
         if s.origins.isEmpty { lines.append(row("origins", "none")) }

@@ -40,8 +40,14 @@ final class TernAdminBackend: AdminBackend {
             tiers.append(TierStats(name: "memory", objects: cache.memory.count, bytes: Int(cache.memory.bytesUsed),
                                    limitBytes: Int(cache.memory.limit), evictions: cache.memory.evictions))
             if let disk = cache.disk {
-                tiers.append(TierStats(name: "disk", objects: disk.count, bytes: Int(disk.bytesUsed),
-                                       limitBytes: Int(disk.configuration.limit), evictions: disk.evictions))
+                var damageResets = 0
+                if case .resetAfterDamage = disk.openReport { damageResets = 1 }
+                tiers.append(TierStats(
+                    name: "disk", objects: disk.count, bytes: Int(disk.bytesUsed),
+                    limitBytes: Int(disk.configuration.limit), evictions: disk.evictions, readOnly: disk.isReadOnly,
+                    writeFailures: Dictionary(uniqueKeysWithValues: disk.writeFailures.map { ($0.key.rawValue, $0.value) }),
+                    droppedWrites: disk.droppedWrites, checksumFailures: disk.checksumFailures, damageResets: damageResets
+                ))
             }
         }
         let now = NIODeadline.now()

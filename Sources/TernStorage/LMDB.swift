@@ -10,6 +10,8 @@ enum LMDB {
     static let readersFull: Int32 = -30790
     static let invalid: Int32 = -30793
     static let versionMismatch: Int32 = -30794
+    static let corrupted: Int32 = -30796
+    static let pageNotFound: Int32 = -30797
 
     static func message(_ code: Int32) -> String {
         String(cString: mdb_strerror(code))
