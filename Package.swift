@@ -100,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "tern",
             dependencies: [
-                "TernServer", "TernProxy", "TernConfig", "TernCore", "TernAdmin", nioPosix,
+                "TernServer", "TernProxy", "TernConfig", "TernCore", "TernAdmin", "TernStorage", nioPosix,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

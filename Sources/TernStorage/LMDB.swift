@@ -53,9 +53,9 @@ struct LMDBTransaction {
         mdb_txn_abort(self.pointer)
     }
 
-    func openDatabase(_ name: String, flags: Int32) throws -> MDB_dbi {
+    func openDatabase(_ name: String, flags: Int32, create: Bool = true) throws -> MDB_dbi {
         var dbi: MDB_dbi = 0
-        try LMDB.check(mdb_dbi_open(self.pointer, name, UInt32(flags | MDB_CREATE), &dbi), "mdb_dbi_open")
+        try LMDB.check(mdb_dbi_open(self.pointer, name, UInt32(flags | (create ? MDB_CREATE : 0)), &dbi), "mdb_dbi_open")
         return dbi
     }
 

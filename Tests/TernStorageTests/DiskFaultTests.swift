@@ -227,3 +227,68 @@ final class DiskFaultTests: XCTestCase {
         XCTAssertEqual(self.damagedFiles(directory), [])
     }
 }
+
+/// `DiskTier.check` (behind `tern cache check DIR`): every body verified offline.
+final class DiskCheckTests: XCTestCase {
+    private var directories: [String] = []
+
+    override func tearDown() {
+        for directory in self.directories { removeTemporaryDirectory(directory) }
+        super.tearDown()
+    }
+
+    private func store(count: Int) throws -> String {
+        let directory = makeTemporaryDirectory()
+        self.directories.append(directory)
+        let tier = try DiskTier(configuration: .init(directory: directory, limit: 32 << 20, mapSize: 64 << 20))
+        for index in 0..<count { tier.put(makeEntry("http://t/\(index)", bodySize: 1000 + index, seed: UInt8(index))) }
+        tier.put(makeEntry("http://t/0", variantKey: "gzip", bodySize: 50, seed: 99))
+        tier.flush()
+        tier.close()
+        return directory
+    }
+
+    func testIntactStoreChecksClean() throws {
+        let directory = try self.store(count: 10)
+        let report = try DiskTier.check(directory: directory)
+        XCTAssertEqual(report.records, 11)
+        XCTAssertEqual(report.intact, 11)
+        XCTAssertEqual(report.intactBytes, Int64((0..<10).map { 1000 + $0 }.reduce(0, +) + 50))
+        XCTAssertTrue(report.isClean, report.summary)
+        XCTAssertTrue(report.summary.hasSuffix("result: OK"), report.summary)
+    }
+
+    func testCorruptBodyIsReportedByKey() throws {
+        let directory = try self.store(count: 5)
+        // Flip one byte of one stored body.
+        let tier = try DiskTier(configuration: .init(directory: directory, limit: 32 << 20, mapSize: 64 << 20))
+        try tier.withRawWriteTransaction { txn, store in
+            let key = Digest.variant(primaryKey: "http://t/3", variantKey: "").bytes
+            let original = try XCTUnwrap(txn.get(store.body, key).map { Array($0) })
+            var changed = original
+            changed[10] ^= 0xFF
+            try txn.put(store.body, key, changed)
+        }
+        tier.close()
+        let report = try DiskTier.check(directory: directory)
+        XCTAssertEqual(report.records, 6)
+        XCTAssertEqual(report.intact, 5)
+        XCTAssertEqual(report.corrupt.map(\.primaryKey), ["http://t/3"])
+        XCTAssertFalse(report.isClean)
+        XCTAssertTrue(report.summary.contains("http://t/3"), report.summary)
+    }
+
+    func testCheckRefusesAStoreInUseAndReportsDamage() throws {
+        let directory = try self.store(count: 3)
+        let tier = try DiskTier(configuration: .init(directory: directory, limit: 32 << 20, mapSize: 64 << 20))
+        XCTAssertThrowsError(try DiskTier.check(directory: directory)) { XCTAssertEqual($0 as? DiskTierError, .alreadyInUse(path: directory)) }
+        tier.close()
+        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: directory + "/data.mdb"))
+        handle.write(Data(repeating: 0x5A, count: 8192))
+        handle.closeFile()
+        XCTAssertThrowsError(try DiskTier.check(directory: directory)) { error in
+            guard case DiskTierError.damaged = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertThrowsError(try DiskTier.check(directory: directory + "/nope"))
+    }
+}
