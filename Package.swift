@@ -132,7 +132,8 @@ let package = Package(
         .testTarget(
             name: "TernIntegrationTests",
             dependencies: [
-                "TernServer", "TernConfig", "TernProxy", "TernStorage", "TernTesting", nioCore, nioHTTP1, nioPosix,
+                "TernServer", "TernConfig", "TernProxy", "TernStorage", "TernTesting", "TernAdmin", "TernBalancer",
+                nioCore, nioHTTP1, nioPosix,
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),

@@ -128,6 +128,11 @@ public enum MetricCatalog {
             }
         },
         MetricDescriptor(
+            "tern_cache_disk_map_full_recoveries_total", .counter,
+            help: "Times the disk tier's LMDB map filled up and was recovered by evicting the oldest entries (nothing lost).",
+            json: "tiers[].mapFullRecoveries"
+        ) { snapshot in snapshot.tiers.filter { $0.name == "disk" }.map { .init([], Double($0.mapFullRecoveries)) } },
+        MetricDescriptor(
             "tern_cache_disk_dropped_writes_total", .counter,
             help: "Objects the disk tier did not store: queue full, read-only, failed commit, or larger than the map.",
             json: "tiers[].droppedWrites"

@@ -175,12 +175,16 @@ public struct TierStats: Codable, Sendable, Equatable {
     public var checksumFailures: Int
     /// Disk tier: 1 when the store was found damaged at start and replaced by an empty one.
     public var damageResets: Int
+    /// Disk tier: times a full LMDB map (`MDB_MAP_FULL`) was recovered from by evicting (no write lost).
+    public var mapFullRecoveries: Int
 
     /// Creates tier statistics.
     public init(
         name: String, objects: Int = 0, bytes: Int = 0, limitBytes: Int = 0, evictions: Int = 0, readOnly: Bool = false,
-        writeFailures: [String: Int] = [:], droppedWrites: Int = 0, checksumFailures: Int = 0, damageResets: Int = 0
+        writeFailures: [String: Int] = [:], droppedWrites: Int = 0, checksumFailures: Int = 0, damageResets: Int = 0,
+        mapFullRecoveries: Int = 0
     ) {
+        self.mapFullRecoveries = mapFullRecoveries
         self.name = name
         self.objects = objects
         self.bytes = bytes

@@ -46,7 +46,8 @@ final class TernAdminBackend: AdminBackend {
                     name: "disk", objects: disk.count, bytes: Int(disk.bytesUsed),
                     limitBytes: Int(disk.configuration.limit), evictions: disk.evictions, readOnly: disk.isReadOnly,
                     writeFailures: Dictionary(uniqueKeysWithValues: disk.writeFailures.map { ($0.key.rawValue, $0.value) }),
-                    droppedWrites: disk.droppedWrites, checksumFailures: disk.checksumFailures, damageResets: damageResets
+                    droppedWrites: disk.droppedWrites, checksumFailures: disk.checksumFailures, damageResets: damageResets,
+                    mapFullRecoveries: disk.mapFullRecoveries
                 ))
             }
         }

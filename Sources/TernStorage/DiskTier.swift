@@ -654,12 +654,17 @@ public final class DiskTier: @unchecked Sendable {
         if let free, free < self.configuration.minFreeBytes { return false }
         self.condition.lock()
         let pending = self.queue
+        // Every op up to here is either in `pending` or was dropped: once `pending` commits, all are done.
+        let settled = self.lastEnqueued
         self.condition.unlock()
         if pending.isEmpty {
             if let failure = self.store.probeWrite() {
                 self.countFailure(failure.kind)
                 return false
             }
+            self.condition.lock()
+            self.lastCommitted = max(self.lastCommitted, settled)
+            self.condition.unlock()
             return true
         }
         let outcome = self.store.commit(pending.map(\.op), touches: [])
@@ -672,9 +677,9 @@ public final class DiskTier: @unchecked Sendable {
         self.queue.removeFirst(min(pending.count, self.queue.count))
         self.queuedBytes -= pending.reduce(0) { $0 + $1.bytes }
         if let last = pending.last {
-            self.lastCommitted = max(self.lastCommitted, last.seq)
             self.overlay.clear(upTo: last.seq, primaryKeys: pending.lazy.compactMap(\.op.primaryKey))
         }
+        self.lastCommitted = max(self.lastCommitted, settled)
         self.condition.unlock()
         return true
     }

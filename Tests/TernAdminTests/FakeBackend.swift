@@ -58,7 +58,7 @@ final class FakeBackend: AdminBackend {
             tiers: [
                 TierStats(name: "memory", objects: 1_234, bytes: 200 << 20, limitBytes: 256 << 20, evictions: 17),
                 TierStats(name: "disk", objects: 45_678, bytes: 3 << 30, limitBytes: 4 << 30, evictions: 3, readOnly: true,
-                          writeFailures: ["no_space": 2, "io": 1], droppedWrites: 14, checksumFailures: 1, damageResets: 1),
+                          writeFailures: ["no_space": 2, "io": 1], droppedWrites: 14, checksumFailures: 1, damageResets: 1, mapFullRecoveries: 3),
             ],
             purges: PurgeCounters(requests: 5, hardPurgedObjects: 12, softPurgedObjects: 4),
             origins: [

@@ -93,6 +93,7 @@ final class DiskFaultTests: XCTestCase {
         injector.commitError = nil
         XCTAssertTrue(waitUntil(timeout: 5) { !tier.isReadOnly })
         XCTAssertEqual(events.names.last, "writable")
+        tier.flush()  // everything queued before (dropped or committed by the probe) is settled: returns
         tier.put(makeEntry("http://t/after", bodySize: 500, seed: 3))
         tier.flush()
         XCTAssertEqual(try tier.get(primaryKey: "http://t/after")?.first.map(bodyBytes), patternBytes(count: 500, seed: 3))
