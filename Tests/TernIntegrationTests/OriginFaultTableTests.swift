@@ -82,7 +82,7 @@ final class OriginFaultTableTests: XCTestCase {
         let origin = try TestOrigin.start { request in scripts[request.uri] ?? .ok("unknown") }
         defer { origin.stop() }
         let tern = try startTern(proxyYAML(members: [origin.url], extraPool: """
-                timeouts: {first_byte: 300ms, idle: 300ms}
+                timeouts: {first_byte: 500ms, idle: 500ms}
                 connections: {max_idle: 0}
             """))
         defer { tern.shutdown() }
