@@ -104,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "tern",
             dependencies: [
-                "TernServer", "TernProxy", "TernConfig", "TernCore", "TernAdmin", nioPosix,
+                "TernServer", "TernProxy", "TernConfig", "TernCore", "TernAdmin", "TernStorage", nioPosix,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -136,7 +136,8 @@ let package = Package(
         .testTarget(
             name: "TernIntegrationTests",
             dependencies: [
-                "TernServer", "TernConfig", "TernProxy", "TernStorage", "TernTesting", nioCore, nioHTTP1, nioPosix,
+                "TernServer", "TernConfig", "TernProxy", "TernStorage", "TernTesting", "TernAdmin", "TernBalancer",
+                nioCore, nioHTTP1, nioPosix,
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),

@@ -188,6 +188,13 @@ function render(s) {
   for (const t of s.tiers) {
     const label = document.createElement("div");
     label.textContent = t.name + ": " + fmtBytes(t.bytes) + " of " + fmtBytes(t.limitBytes) + " · " + fmtNum(t.objects) + " objects · " + fmtNum(t.evictions) + " evicted";
+    const failures = Object.values(t.writeFailures || {}).reduce((a, b) => a + b, 0);
+    if (t.readOnly || failures > 0 || t.damageResets > 0) {
+      const warn = document.createElement("span"); warn.className = "health-unhealthy";
+      warn.textContent = (t.readOnly ? " · READ-ONLY (writes failing)" : "") + (failures > 0 ? " · " + fmtNum(failures) + " write failures" : "")
+        + (t.damageResets > 0 ? " · damaged store reset at start" : "");
+      label.appendChild(warn);
+    }
     const bar = document.createElement("div"); bar.className = "bar";
     const fill = document.createElement("div"); fill.style.width = (t.limitBytes > 0 ? Math.min(100, 100 * t.bytes / t.limitBytes) : 0).toFixed(1) + "%";
     bar.appendChild(fill); tiers.appendChild(label); tiers.appendChild(bar);

@@ -113,6 +113,40 @@ public enum MetricCatalog {
             "tern_cache_evictions_total", .counter, help: "Objects evicted to make room, by tier.",
             labels: ["tier"], json: "tiers[].evictions"
         ) { $0.tiers.map { .init([$0.name], Double($0.evictions)) } },
+        MetricDescriptor(
+            "tern_cache_disk_read_only", .gauge,
+            help: "1 while the disk tier stores nothing new after a write failure (it still serves; a probe turns writes back on).",
+            json: "tiers[].readOnly"
+        ) { snapshot in snapshot.tiers.filter { $0.name == "disk" }.map { .init([], $0.readOnly ? 1 : 0) } },
+        MetricDescriptor(
+            "tern_cache_disk_write_failures_total", .counter,
+            help: "Disk tier commits that failed, by kind: no_space, io, read_only_fs, map_full, other.",
+            labels: ["kind"], json: "tiers[].writeFailures{}"
+        ) { snapshot in
+            snapshot.tiers.filter { $0.name == "disk" }.flatMap { tier in
+                tier.writeFailures.sorted { $0.key < $1.key }.map { .init([$0.key], Double($0.value)) }
+            }
+        },
+        MetricDescriptor(
+            "tern_cache_disk_map_full_recoveries_total", .counter,
+            help: "Times the disk tier's LMDB map filled up and was recovered by evicting the oldest entries (nothing lost).",
+            json: "tiers[].mapFullRecoveries"
+        ) { snapshot in snapshot.tiers.filter { $0.name == "disk" }.map { .init([], Double($0.mapFullRecoveries)) } },
+        MetricDescriptor(
+            "tern_cache_disk_dropped_writes_total", .counter,
+            help: "Objects the disk tier did not store: queue full, read-only, failed commit, or larger than the map.",
+            json: "tiers[].droppedWrites"
+        ) { snapshot in snapshot.tiers.filter { $0.name == "disk" }.map { .init([], Double($0.droppedWrites)) } },
+        MetricDescriptor(
+            "tern_cache_disk_checksum_failures_total", .counter,
+            help: "Disk tier bodies whose checksum did not match on read (deleted, answered as a miss).",
+            json: "tiers[].checksumFailures"
+        ) { snapshot in snapshot.tiers.filter { $0.name == "disk" }.map { .init([], Double($0.checksumFailures)) } },
+        MetricDescriptor(
+            "tern_cache_disk_damage_resets_total", .counter,
+            help: "1 when the disk store was found damaged at start (truncated, bad meta pages), moved aside and replaced by an empty one.",
+            json: "tiers[].damageResets"
+        ) { snapshot in snapshot.tiers.filter { $0.name == "disk" }.map { .init([], Double($0.damageResets)) } },
     ]
 
     static let originLabels = ["pool", "member"]
@@ -148,6 +182,29 @@ public enum MetricCatalog {
             "tern_origin_requests_total", .counter, help: "Requests sent to the origin member.",
             labels: originLabels, json: "origins[].requests"
         ) { $0.origins.map { .init([$0.pool, $0.url], Double($0.requests)) } },
+        MetricDescriptor(
+            "tern_origin_ejections_total", .counter,
+            help: "Times the member was taken out of service, by reason: connect, reset, timeout, invalid_response, 5xx (passive) or probe (active checks).",
+            labels: originLabels + ["reason"], json: "origins[].ejections{}"
+        ) {
+            $0.origins.flatMap { member in
+                member.ejections.sorted { $0.key < $1.key }.map { .init([member.pool, member.url, $0.key], Double($0.value)) }
+            }
+        },
+        MetricDescriptor(
+            "tern_origin_ejections_suppressed_total", .counter,
+            help: "Passive ejections not carried out because the member was its pool's last available one, by reason.",
+            labels: originLabels + ["reason"], json: "origins[].ejectionsSuppressed{}"
+        ) {
+            $0.origins.flatMap { member in
+                member.ejectionsSuppressed.sorted { $0.key < $1.key }.map { .init([member.pool, member.url, $0.key], Double($0.value)) }
+            }
+        },
+        MetricDescriptor(
+            "tern_origin_returns_total", .counter,
+            help: "Times the member returned to service after an ejection or failed probes.",
+            labels: originLabels, json: "origins[].returns"
+        ) { $0.origins.map { .init([$0.pool, $0.url], Double($0.returns)) } },
     ]
 
     static let compression: [MetricDescriptor] = [

@@ -165,14 +165,36 @@ public struct TierStats: Codable, Sendable, Equatable {
     public var limitBytes: Int
     /// Objects evicted to make room since start.
     public var evictions: Int
+    /// Disk tier: writes stopped after a failure (disk full, I/O error) until a probe succeeds.
+    public var readOnly: Bool
+    /// Disk tier: failed commits by kind (`no_space`, `io`, `read_only_fs`, `map_full`, `other`).
+    public var writeFailures: [String: Int]
+    /// Disk tier: objects not stored (queue full, read-only, failed commit, larger than the map).
+    public var droppedWrites: Int
+    /// Disk tier: bodies whose checksum did not match on read (deleted and missed).
+    public var checksumFailures: Int
+    /// Disk tier: 1 when the store was found damaged at start and replaced by an empty one.
+    public var damageResets: Int
+    /// Disk tier: times a full LMDB map (`MDB_MAP_FULL`) was recovered from by evicting (no write lost).
+    public var mapFullRecoveries: Int
 
     /// Creates tier statistics.
-    public init(name: String, objects: Int = 0, bytes: Int = 0, limitBytes: Int = 0, evictions: Int = 0) {
+    public init(
+        name: String, objects: Int = 0, bytes: Int = 0, limitBytes: Int = 0, evictions: Int = 0, readOnly: Bool = false,
+        writeFailures: [String: Int] = [:], droppedWrites: Int = 0, checksumFailures: Int = 0, damageResets: Int = 0,
+        mapFullRecoveries: Int = 0
+    ) {
+        self.mapFullRecoveries = mapFullRecoveries
         self.name = name
         self.objects = objects
         self.bytes = bytes
         self.limitBytes = limitBytes
         self.evictions = evictions
+        self.readOnly = readOnly
+        self.writeFailures = writeFailures
+        self.droppedWrites = droppedWrites
+        self.checksumFailures = checksumFailures
+        self.damageResets = damageResets
     }
 }
 
@@ -223,12 +245,23 @@ public struct OriginMemberStats: Codable, Sendable, Equatable {
     public var openConnections: Int
     /// Requests sent since start.
     public var requests: Int
+    /// Times the member was taken out (passive ejection or failed probes), by reason
+    /// (`connect`, `reset`, `timeout`, `invalid_response`, `5xx`, `probe`).
+    public var ejections: [String: Int]
+    /// Ejections not carried out because the member was its pool's last available one, by reason.
+    public var ejectionsSuppressed: [String: Int]
+    /// Returns to service after an ejection or failed probes.
+    public var returns: Int
 
     /// Creates member statistics.
     public init(
         pool: String, url: String, health: Health, latencyP50Ms: Double = 0, latencyP99Ms: Double = 0,
-        errors: Int = 0, openConnections: Int = 0, requests: Int = 0
+        errors: Int = 0, openConnections: Int = 0, requests: Int = 0, ejections: [String: Int] = [:],
+        ejectionsSuppressed: [String: Int] = [:], returns: Int = 0
     ) {
+        self.ejections = ejections
+        self.ejectionsSuppressed = ejectionsSuppressed
+        self.returns = returns
         self.pool = pool
         self.url = url
         self.health = health

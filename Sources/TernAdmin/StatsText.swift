@@ -17,12 +17,32 @@ public enum StatsText {
         for (index, tier) in s.tiers.enumerated() {
             let fill = tier.limitBytes > 0 ? " (\(percent(Double(tier.bytes) / Double(tier.limitBytes))))" : ""
             lines.append(row(index == 0 ? "tiers" : "", "\(pad(tier.name, 7)) \(bytes(tier.bytes)) of \(bytes(tier.limitBytes))\(fill) · \(count(tier.objects)) objects · \(count(tier.evictions)) evicted"))
+            let failures = tier.writeFailures.values.reduce(0, +)
+            if tier.readOnly || failures > 0 || tier.damageResets > 0 {
+                let state = [
+                    tier.readOnly ? "READ-ONLY (writes failing)" : nil,
+                    failures > 0 ? "\(count(failures)) write failures" : nil,
+                    tier.damageResets > 0 ? "damaged store reset at start" : nil,
+                ].compactMap { $0 }.joined(separator: " · ")
+                lines.append(row("", "\(pad("", 7)) \(state)"))
+            }
         }
         lines.append(row("purges", "\(count(s.purges.requests)) requests · \(count(s.purges.hardPurgedObjects)) objects deleted · \(count(s.purges.softPurgedObjects)) marked stale"))
         if s.origins.isEmpty { lines.append(row("origins", "none")) }
         for (index, member) in s.origins.enumerated() {
             let latency = String(format: "p50 %.1f ms, p99 %.1f ms", member.latencyP50Ms, member.latencyP99Ms)
             lines.append(row(index == 0 ? "origins" : "", "\(member.pool) \(member.url) \(member.health.rawValue.uppercased()) · \(latency) · \(count(member.requests)) req, \(count(member.errors)) err, \(member.openConnections) conns"))
+            let ejections = member.ejections.values.reduce(0, +)
+            let suppressed = member.ejectionsSuppressed.values.reduce(0, +)
+            if ejections > 0 || suppressed > 0 {
+                func reasons(_ counts: [String: Int]) -> String {
+                    counts.sorted { $0.key < $1.key }.map { "\($0.key) \(count($0.value))" }.joined(separator: ", ")
+                }
+                var parts: [String] = []
+                if ejections > 0 { parts.append("ejected \(count(ejections))× (\(reasons(member.ejections))), back \(count(member.returns))×") }
+                if suppressed > 0 { parts.append("kept as last member \(count(suppressed))× (\(reasons(member.ejectionsSuppressed)))") }
+                lines.append(row("", "  " + parts.joined(separator: " · ")))
+            }
         }
         for (index, coding) in s.compression.enumerated() {
             let saved = coding.bytesIn > 0 ? " (\(percent(1 - Double(coding.bytesOut) / Double(coding.bytesIn))) saved)" : ""

@@ -33,6 +33,9 @@ public struct MemberHealth: Sendable, Equatable {
         case becameHealthy
         /// Requests failed `passiveMaxFailures` times in a row: the member is out until the deadline.
         case ejected(until: NIODeadline)
+        /// Requests failed enough to eject the member, but it was the pool's last available one:
+        /// it stays in service (the failure count starts afresh).
+        case ejectionSuppressed
         /// Nothing changed state.
         case none
 
@@ -42,6 +45,7 @@ public struct MemberHealth: Sendable, Equatable {
             case .becameUnhealthy: return "became_unhealthy"
             case .becameHealthy: return "became_healthy"
             case .ejected: return "ejected"
+            case .ejectionSuppressed: return "ejection_suppressed"
             case .none: return "none"
             }
         }
@@ -64,6 +68,12 @@ public struct MemberHealth: Sendable, Equatable {
 
     /// Failed requests in a row since the last success or ejection.
     public private(set) var consecutiveRequestFailures: Int = 0
+
+    /// Times of the counted 5xx responses inside the current window (at most `serverErrorThreshold`).
+    public private(set) var recentServerErrors: [NIODeadline] = []
+
+    /// Why the current (or last) passive ejection happened.
+    public private(set) var lastEjectionReason: FailureKind?
 
     /// Creates the health of a member that starts healthy and not ejected.
     public init(configuration: HealthConfiguration) {
@@ -114,22 +124,54 @@ public struct MemberHealth: Sendable, Equatable {
     }
 
     /// Records one proxied request's outcome; `passiveMaxFailures` failures in a row → ejected until `now + passiveCooldown`.
+    ///
+    /// `success: false` is a counted transport failure (``FailureKind/connect``).
     public mutating func recordRequest(success: Bool, now: NIODeadline) -> Transition {
+        self.recordRequest(success ? .response(status: 200) : .failure(.connect), now: now, mayEject: true)
+    }
+
+    /// Records one proxied request's outcome.
+    ///
+    /// - A response that is not a counted 5xx resets the streak of transport failures.
+    /// - A counted transport failure (``HealthConfiguration/countedFailures``) extends it;
+    ///   `passiveMaxFailures` in a row eject the member until `now + passiveCooldown`.
+    /// - A counted 5xx (``HealthConfiguration/serverErrorThreshold`` > 0) also resets the transport
+    ///   streak (the origin answered) and is remembered for `serverErrorWindow`; `serverErrorThreshold`
+    ///   of them inside the window eject the member.
+    /// - An uncounted failure changes nothing.
+    /// - `mayEject: false` (the pool's last available member): where the member would have been
+    ///   ejected, it is not; ``Transition/ejectionSuppressed`` is returned and the counts start afresh.
+    public mutating func recordRequest(_ outcome: RequestOutcome, now: NIODeadline, mayEject: Bool) -> Transition {
         self.clearExpiredEjection(now: now)
-        let maxFailures = self.configuration.passiveMaxFailures
-        guard maxFailures > 0 else { return .none }
-        if success {
-            self.consecutiveRequestFailures = 0
-            return .none
-        }
+        guard self.configuration.passiveMaxFailures > 0 else { return .none }
+        let counted = self.configuration.countedFailure(outcome)
+        if case .response = outcome { self.consecutiveRequestFailures = 0 }
+        guard let reason = counted else { return .none }
         // Late results of requests sent before the ejection neither extend nor seed it.
         guard !self.isEjected(now: now) else { return .none }
-        self.consecutiveRequestFailures += 1
-        guard self.consecutiveRequestFailures >= maxFailures else { return .none }
+        if reason == .status5xx {
+            let windowStart = now - self.configuration.serverErrorWindow
+            self.recentServerErrors.removeAll { $0 <= windowStart }
+            self.recentServerErrors.append(now)
+            guard self.recentServerErrors.count >= self.configuration.serverErrorThreshold else { return .none }
+        } else {
+            self.consecutiveRequestFailures += 1
+            guard self.consecutiveRequestFailures >= self.configuration.passiveMaxFailures else { return .none }
+        }
+        self.consecutiveRequestFailures = 0
+        self.recentServerErrors.removeAll()
+        guard mayEject else { return .ejectionSuppressed }
         let until = now + self.configuration.passiveCooldown
         self.ejectedUntil = until
-        self.consecutiveRequestFailures = 0
+        self.lastEjectionReason = reason
         return .ejected(until: until)
+    }
+
+    /// Ends a passive ejection whose deadline is at or before `now`; returns whether one ended.
+    public mutating func expireEjection(now: NIODeadline) -> Bool {
+        guard let until = self.ejectedUntil, now >= until else { return false }
+        self.ejectedUntil = nil
+        return true
     }
 
     /// Forgets an ejection whose deadline is at or before `now`.

@@ -129,14 +129,27 @@ public struct DiskCacheConfig: Sendable, Equatable {
     /// Size of the memory map backing the store (key `map_size`); `nil` lets the store choose.
     /// At least ``size`` when given.
     public var mapSize: ByteCount?
+    /// What to do with a damaged store at start-up (key `on_damage`, default `reset`).
+    public var onDamage: DamagePolicy
+
+    /// A store whose data file is shorter than its metadata says, or whose meta pages are damaged.
+    public enum DamagePolicy: String, Sendable, Equatable, CaseIterable {
+        /// Move `data.mdb` aside as `data.mdb.damaged-<time>`, log it, and start with an empty store.
+        case reset
+        /// Refuse to start, with a clear error.
+        case fail
+    }
 
     /// The default disk tier capacity, 4GiB.
     public static let defaultSize = ByteCount.gibibytes(4)
 
     /// Creates disk tier settings; values are taken as given (no validation).
-    public init(path: String, size: ByteCount = DiskCacheConfig.defaultSize, mapSize: ByteCount? = nil) {
+    public init(
+        path: String, size: ByteCount = DiskCacheConfig.defaultSize, mapSize: ByteCount? = nil, onDamage: DamagePolicy = .reset
+    ) {
         self.path = path
         self.size = size
         self.mapSize = mapSize
+        self.onDamage = onDamage
     }
 }

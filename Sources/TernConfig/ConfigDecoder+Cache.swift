@@ -21,7 +21,7 @@ extension ConfigDecoder {
     static let maxVariantsRange = 1...4096
     /// Longest `cache.hit_for_miss`.
     static let maxHitForMiss = Duration.seconds(3_600)
-    static let diskCacheKeys = ["path", "size", "map_size"]
+    static let diskCacheKeys = ["path", "size", "map_size", "on_damage"]
     static let routeCacheKeys = ["bypass", "key", "force_ttl", "min_ttl", "negative_ttl", "cache_set_cookie"]
     static let cacheKeyKeys = ["query", "headers", "cookies"]
     static let queryModes = ["keep", "sort", "drop"]
@@ -153,6 +153,13 @@ extension ConfigDecoder {
                     "\(entry.path): map_size (\(value)) is smaller than size (\(disk.size))",
                     hint: "the memory map must hold the whole disk tier; raise map_size or remove it"
                 )
+            }
+        }
+        if let e = fields["on_damage"] {
+            if let value = self.choice(e, DiskCacheConfig.DamagePolicy.allCases.map(\.rawValue), noun: "on_damage policy") {
+                disk.onDamage = DiskCacheConfig.DamagePolicy(rawValue: value) ?? .reset
+            } else {
+                valid = false
             }
         }
         return valid ? disk : nil

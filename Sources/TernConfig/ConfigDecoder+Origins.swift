@@ -5,10 +5,13 @@ extension ConfigDecoder {
     static let originTypes = ["http", "file"]
     static let httpPoolKeys = [
         "type", "members", "balance", "health_check", "passive_health", "timeouts", "connections", "host_header", "retry",
+        "response_limits",
     ]
     static let fileOriginKeys = ["type", "root", "cache_control", "index"]
     static let healthCheckKeys = ["path", "interval", "timeout", "expect_status", "rise", "fall"]
-    static let passiveHealthKeys = ["max_failures", "cooldown"]
+    static let passiveHealthKeys = ["max_failures", "cooldown", "count", "http_5xx"]
+    static let serverErrorKeys = ["threshold", "window"]
+    static let responseLimitKeys = ["max_header_count", "max_header_bytes", "max_interim_responses"]
     static let timeoutKeys = ["connect", "first_byte", "idle"]
     static let connectionKeys = ["max_idle", "max_total", "idle_timeout"]
 
@@ -167,6 +170,36 @@ extension ConfigDecoder {
             if let e = section["cooldown"], let value = self.duration(e, positive: false) {
                 config.passive.cooldown = value
             }
+            if let e = section["count"] {
+                config.passive.count = self.decodePassiveFailures(e) ?? config.passive.count
+            }
+            if let e = section["http_5xx"] {
+                config.passive.serverErrors = self.decodeServerErrors(e)
+                if config.passive.serverErrors != nil, config.passive.maxFailures == 0 {
+                    self.report(e.keyMark, "\(e.path): has no effect while max_failures is 0 (passive ejection off)",
+                                hint: "remove http_5xx, or set max_failures to 1 or more")
+                }
+            }
+        }
+        if let entry = fields["response_limits"],
+            let section = self.fields(entry.value, path: entry.path, allowed: ConfigDecoder.responseLimitKeys)
+        {
+            if let e = section["max_header_count"], let value = self.int(e, range: 1...10_000) {
+                config.responseLimits.maxHeaderCount = value
+            }
+            if let e = section["max_header_bytes"], let value = self.byteCount(e, positive: true) {
+                if value.bytes < 1024 || value.bytes > 16 * 1024 * 1024 {
+                    self.report(e.value.mark, "\(e.path): must be between 1KiB and 16MiB, got \(value.bytes) bytes",
+                                hint: "origins' heads are rarely over 16KiB; the default is 64KiB")
+                } else {
+                    config.responseLimits.maxHeaderBytes = value
+                }
+            }
+            if let e = section["max_interim_responses"],
+                let value = self.int(e, range: 0...1000, example: "0 refuses any 1xx other than 101")
+            {
+                config.responseLimits.maxInterimResponses = value
+            }
         }
         if let entry = fields["timeouts"],
             let section = self.fields(entry.value, path: entry.path, allowed: ConfigDecoder.timeoutKeys)
@@ -215,6 +248,50 @@ extension ConfigDecoder {
             config.retryIdempotent = value
         }
         return self.errors.count == errorCount ? config : nil
+    }
+
+    /// `passive_health.count`: a list of failure kinds, each at most once.
+    mutating func decodePassiveFailures(_ entry: Entry) -> [PassiveHealthConfig.Failure]? {
+        let names = PassiveHealthConfig.Failure.allCases.map(\.rawValue)
+        guard let items = self.list(entry, scalarIsList: true, example: "count: [connect, reset, timeout]") else { return nil }
+        var kinds: [PassiveHealthConfig.Failure] = []
+        var valid = true
+        for (node, path) in items {
+            let item = Entry.item(node, path: path)
+            guard let text = self.choice(item, names, noun: "failure kind") else {
+                valid = false
+                continue
+            }
+            let kind = PassiveHealthConfig.Failure(rawValue: text)!
+            if kinds.contains(kind) {
+                self.report(node.mark, "\(path): '\(text)' is listed twice", hint: "list each failure kind once")
+                valid = false
+                continue
+            }
+            kinds.append(kind)
+        }
+        return valid ? kinds : nil
+    }
+
+    /// `passive_health.http_5xx`: `{threshold, window}`; `off` (or `false`) leaves statuses uncounted.
+    mutating func decodeServerErrors(_ entry: Entry) -> PassiveHealthConfig.ServerErrors? {
+        if case .scalar(let scalar) = entry.value, ["off", "false"].contains(scalar.string) { return nil }
+        guard let section = self.fields(
+            entry.value, path: entry.path, allowed: ConfigDecoder.serverErrorKeys, nullIsEmpty: false,
+            what: "http_5xx: {threshold: 5, window: 10s}"
+        ) else { return nil }
+        var rule = PassiveHealthConfig.ServerErrors()
+        if let e = section["threshold"],
+            let value = self.int(e, range: 1...100_000, example: "the number of 5xx responses within the window that eject a member")
+        {
+            rule.threshold = value
+        }
+        if let e = section["window"],
+            let value = self.duration(e, positive: true, maximum: .seconds(3600), maximumHint: "a window longer than an hour would eject on stale history")
+        {
+            rule.window = value
+        }
+        return rule
     }
 
     mutating func decodeMembers(_ entry: Entry) -> [MemberConfig] {

@@ -16,6 +16,8 @@ public struct HTTPPoolConfig: Sendable, Equatable {
     public var hostHeader: HostHeaderPolicy
     /// Whether idempotent requests that failed before any response byte are retried on another member (key `retry`).
     public var retryIdempotent: Bool
+    /// Limits on response heads from the members (key `response_limits`).
+    public var responseLimits: OriginResponseLimits
 
     /// Creates a pool; only `members` is required.
     public init(
@@ -26,7 +28,8 @@ public struct HTTPPoolConfig: Sendable, Equatable {
         timeouts: UpstreamTimeouts = .default,
         connections: ConnectionPoolConfig = .default,
         hostHeader: HostHeaderPolicy = .preserve,
-        retryIdempotent: Bool = true
+        retryIdempotent: Bool = true,
+        responseLimits: OriginResponseLimits = .default
     ) {
         self.members = members
         self.balance = balance
@@ -36,5 +39,6 @@ public struct HTTPPoolConfig: Sendable, Equatable {
         self.connections = connections
         self.hostHeader = hostHeader
         self.retryIdempotent = retryIdempotent
+        self.responseLimits = responseLimits
     }
 }

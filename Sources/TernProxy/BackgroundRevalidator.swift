@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import TernBalancer
 import TernPolicy
 import TernStorage
 
@@ -89,7 +90,7 @@ final class BackgroundRevalidator: UpstreamConnectionRequester, UpstreamDelegate
     }
 
     func connectionFailed(_ error: any Error) {
-        self.member?.recordRequest(success: false, now: .now())
+        self.member?.recordRequest(.failure(.connect), now: .now(), on: self.loop.eventLoop)
         self.finish()
     }
 
@@ -108,17 +109,19 @@ final class BackgroundRevalidator: UpstreamConnectionRequester, UpstreamDelegate
                self.loop.runtime.cache?.store(entry, startedAtGeneration: self.generation) ?? false {
                 self.loop.runtime.stats.cacheStored.wrappingIncrement(ordering: .relaxed)
             }
-            self.member?.recordRequest(success: true, now: .now())
+            self.member?.recordRequest(.response(status: self.responseStatus), now: .now(), on: self.loop.eventLoop)
             self.finish()
         }
     }
 
     private var upstreamKeepAlive = false
+    private var responseStatus = 200
 
     private func receivedHead(_ head: HTTPResponseHead) {
         self.upstreamKeepAlive = ProxyHeaders.isKeepAlive(head.headers, version: head.version)
         let now = ProxyHandler.unixMillis()
         let status = Int(head.status.code)
+        self.responseStatus = status
         let cache = self.loop.runtime.cache
         let stored = ProxyHandler.storedResponse(self.entry)
         if status == 304 {
@@ -162,12 +165,13 @@ final class BackgroundRevalidator: UpstreamConnectionRequester, UpstreamDelegate
             self.connection = nil
             connection.pool.release(connection, reusable: false)
         }
-        self.member?.recordRequest(success: false, now: .now())
+        self.member?.recordRequest(.failure(RequestOutcome.kind(of: error)), now: .now(), on: self.loop.eventLoop)
         self.finish()
     }
 
     private func abandon() {
         self.timeout = nil
+        if self.connection != nil { self.member?.recordRequest(.failure(.timeout), now: .now(), on: self.loop.eventLoop) }
         self.fill = nil
         if let connection = self.connection {
             self.connection = nil

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import NIOCore
 import NIOHTTP1
+import TernConfig
 import TernCore
 
 /// Tern's HTTP/1.1 message parser: the replacement for NIO's llhttp-based `HTTPRequestDecoder` and
@@ -57,6 +58,8 @@ struct HTTP1Parser {
     private var scanned = 0
     /// Response side: methods of the requests sent whose final responses have not started.
     private var methods: [HTTPMethod] = []
+    /// Interim responses skipped since the last final response (response side).
+    private var interimResponses = 0
 
     init(kind: Kind, limits: HTTP1DecoderLimits = HTTP1DecoderLimits()) {
         self.kind = kind
@@ -167,8 +170,13 @@ struct HTTP1Parser {
         case .response(let head, let framing):
             let code = head.status.code
             if code >= 100, code < 200, code != 101 {
+                self.interimResponses += 1
+                guard self.interimResponses <= self.limits.maxInterimResponses else {
+                    throw OriginResponseLimitError(description: "more than \(self.limits.maxInterimResponses) interim (1xx) responses")
+                }
                 return .skipped  // interim responses are dropped (NIO's `.drop` strategy)
             }
+            self.interimResponses = 0
             let method = self.methods.isEmpty ? HTTPMethod.GET : self.methods.removeFirst()
             self.state = try Self.responseBodyState(framing, status: code, method: method)
             return .event(.responseHead(head))
@@ -556,6 +564,19 @@ struct HTTP1DecoderLimits {
     var maxFieldSectionBytes: Int { self.maxHeaderListSize + 4 * min(self.maxHeaderCount, 4096) + 4 }
     /// The longest request or status line; a longer request line is answered 414.
     var maxStartLine = 64 * 1024
+    /// Interim (1xx) responses skipped before a final one (response side; more is an error).
+    var maxInterimResponses = Int.max
+
+    /// The limits on an origin's response heads (`response_limits` of its pool).
+    init(origin: OriginResponseLimits) {
+        let bytes = Int(clamping: origin.maxHeaderBytes.bytes)
+        self.maxHeaderFieldSize = bytes
+        self.maxHeaderListSize = bytes
+        self.maxHeaderCount = origin.maxHeaderCount
+        self.maxInterimResponses = origin.maxInterimResponses
+    }
+
+    init() {}
 }
 
 /// A request line longer than the decoder accepts: answered 414 (URI Too Long).

@@ -26,15 +26,10 @@ final class HealthProber: Sendable {
             for member in pool.members {
                 let loop = self.group.next()
                 let interval = TimeAmount(check.interval)
-                let logger = self.logger
                 let task = loop.scheduleRepeatedAsyncTask(initialDelay: .zero, delay: interval) { task in
                     Self.probe(member: member, check: check, on: loop).map { success in
-                        let transition = member.recordProbe(success: success, now: .now())
-                        if transition != .none {
-                            logger.notice("origin health changed", metadata: [
-                                "pool": "\(pool.name)", "member": "\(member.url)", "transition": "\(transition)",
-                            ])
-                        }
+                        // Transitions are logged and counted by the pool's health state.
+                        member.recordProbe(success: success, now: .now(), on: loop)
                     }
                 }
                 self.tasks.withLockedValue { $0.append(task) }

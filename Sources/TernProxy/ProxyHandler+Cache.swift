@@ -46,6 +46,10 @@ struct CacheExchange {
     var fillGeneration: UInt64 = 0
     /// Tern negotiates this object's content coding (responses carry `Vary: Accept-Encoding`).
     var negotiated = false
+    /// The fill is small enough to hold the client's response until it is complete (see `ProxyHandler.heldHead`).
+    var holdUntilStored = false
+    /// The fill's body is complete (the head may now say `stored`).
+    var bodyComplete = false
 }
 
 extension ProxyHandler {
@@ -365,13 +369,24 @@ extension ProxyHandler {
 
     /// `Cache-Status`, `Via`, and no `CDN-Cache-Control` downstream (RFC 9213 §2.1); surrogate-key
     /// fields are removed too unless configured otherwise.
+    /// `Cache-Status` as the client may be told it now: `stored` only once the object was stored —
+    /// never while its body is still arriving (a fill in progress, or a waiter streaming from one).
+    func renderedCacheStatus(_ status: CacheStatus) -> String {
+        guard status.stored, let exchange = self.cache else { return status.headerValue }
+        let incomplete = (exchange.fill != nil && !exchange.bodyComplete) || (exchange.waitingOn != nil && !exchange.bodyComplete)
+        guard incomplete else { return status.headerValue }
+        var shown = status
+        shown.stored = false
+        return shown.headerValue
+    }
+
     func addCacheHeaders(_ headers: inout HTTPHeaders, request: HTTPRequestHead) {
         headers.remove(name: "cdn-cache-control")
         if self.runtime.configuration.cache.stripTagHeaders {
             for name in self.runtime.configuration.cache.tagHeaders where headers.contains(name: name) { headers.remove(name: name) }
         }
         if let status = self.cache?.status {
-            headers.replaceOrAdd(name: "Cache-Status", value: status.headerValue)
+            headers.replaceOrAdd(name: "Cache-Status", value: self.renderedCacheStatus(status))
         }
         if let via = self.runtime.configuration.proxy.via {
             ProxyHeaders.appendVia(&headers, version: request.version, pseudonym: via)
@@ -443,6 +458,9 @@ extension ProxyHandler {
             let expected = head.headers.first(name: "content-length").flatMap { Int64($0) }
             exchange.fill = CacheFill(meta: meta, limit: exchange.route.policy.maxObjectSize, expectedLength: expected)
             exchange.status.stored = true
+            // Small bodies are held until complete, so the head can say `stored` truthfully.
+            exchange.holdUntilStored = (expected ?? Int64.max) <= Self.holdLimit
+            exchange.bodyComplete = false
             let freshness = CachePolicy.freshness(
                 of: StoredResponse(status: status, headers: head.headers, requestTime: requestTime, responseTime: nowMillis),
                 now: nowMillis, options: exchange.route.policy
@@ -533,10 +551,17 @@ extension ProxyHandler {
         self.writeClientBody(part)
     }
 
+    /// Responses being stored with a `Content-Length` up to this are held until complete.
+    static let holdLimit: Int64 = 64 * 1024
+
     func writeClientBody(_ buffer: ByteBuffer) {
         if self.clientGone { return }
         guard let buffer = self.decodeForClient(buffer) else { return }
         if buffer.readableBytes == 0 { return }
+        if self.heldHead != nil {
+            self.heldBody.append(buffer)
+            return
+        }
         self.responseBytes += buffer.readableBytes
         self.context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         if !self.context.channel.isWritable { self.connection?.handler.pauseReads() }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import TernBalancer
 import NIOPosix
 import TernConfig
 import TernFileOrigin
@@ -108,6 +109,12 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     var responseStatus = 0
     var responseBytes = 0
     var upstreamKeepAlive = false
+    /// The status of the origin response being forwarded (passive health counts 5xx when configured).
+    var upstreamStatus = 200
+    /// A small response being stored, held back until its body is complete so that its
+    /// `Cache-Status` says `stored` only when it was (and a truncated one becomes a clean 502).
+    var heldHead: (status: HTTPResponseStatus, headers: HTTPHeaders, request: HTTPRequestHead)?
+    var heldBody: [ByteBuffer] = []
     var exchangeStart = NIODeadline.uptimeNanoseconds(0)
     var upstreamStart: NIODeadline?
     var upstreamMicros: Int64?
@@ -711,7 +718,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
 
     func connectionFailed(_ error: any Error) {
         guard case .connecting = self.phase, let member = self.member else { return }
-        member.recordRequest(success: false, now: .now())
+        member.recordRequest(.failure(.connect), now: .now(), on: self.context.eventLoop)
         if self.mayRetryElsewhere(), let next = self.loop.pickMember(
             poolIndex: self.poolIndex, hashKey: self.requestTargetPath, excluding: member.index, now: .now()
         ) {
@@ -757,6 +764,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         guard case .forwarding = self.phase, let request = self.requestHead else { return }
         let now = NIODeadline.now()
         self.upstreamKeepAlive = ProxyHeaders.isKeepAlive(head.headers, version: head.version)
+        self.upstreamStatus = Int(head.status.code)
         if let start = self.upstreamStart {
             let micros = Int64((now - start).nanoseconds / 1000)
             self.upstreamMicros = micros
@@ -777,14 +785,47 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             self.responseStatus = Int(head.status.code)
             return
         }
-        self.responseStarted = true
         var status = self.cacheOverrideStatus ?? head.status
         if request.method != .HEAD, status != .notModified {
             self.prepareClientDecoding(response: head.headers, request: request, headers: &headers, status: &status)
             self.prepareStreamingCompression(response: head.headers, request: request, headers: &headers, status: status)
         }
         self.responseStatus = Int(status.code)
+        if self.cache?.holdUntilStored == true {
+            self.heldHead = (status, headers, request)
+            return
+        }
+        self.responseStarted = true
         self.writeResponseHead(status: status, headers: headers, request: request)
+    }
+
+    /// Writes a held response (head with its final `Cache-Status`, then the body kept so far).
+    func releaseHeldResponse() {
+        guard let held = self.heldHead else { return }
+        self.heldHead = nil
+        self.responseStarted = true
+        var headers = held.headers
+        self.cache?.bodyComplete = true
+        if let status = self.cache?.status, headers.contains(name: "cache-status") {
+            headers.replaceOrAdd(name: "Cache-Status", value: self.renderedCacheStatus(status))
+        }
+        self.writeResponseHead(status: held.status, headers: headers, request: held.request)
+        let body = self.heldBody
+        self.heldBody = []
+        if self.clientGone { return }
+        for buffer in body {
+            self.responseBytes += buffer.readableBytes
+            self.context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        }
+    }
+
+    /// Drops a held response after the origin failed: nothing of it reached the client.
+    func discardHeldResponse() {
+        guard self.heldHead != nil else { return }
+        self.heldHead = nil
+        self.heldBody = []
+        self.cache?.status.stored = false
+        self.cache?.fill = nil
     }
 
     func receivedUpstreamEnd() {
@@ -793,12 +834,13 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         let reusable = self.upstreamKeepAlive && self.requestEnded
         self.releaseConnection(reusable: reusable, recordSuccess: true)
         if self.cache != nil, self.cacheReceivedUpstreamEnd() { return }
+        self.releaseHeldResponse()
         self.finishResponse()
     }
 
     func upstreamReadComplete() {
         if !self.clientGone { self.context.flush() }
-        if self.responseStarted, case .forwarding = self.phase {
+        if self.responseStarted || self.heldHead != nil, case .forwarding = self.phase {
             let idle = self.runtime.pools[self.poolIndex].config.timeouts.idle
             self.upstreamTimer.deadline = NIODeadline.now() + TimeAmount(idle)
         }
@@ -817,13 +859,20 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         self.upstreamTimer.deadline = nil
         let wasReused = connection.reused
         self.releaseConnection(reusable: false, recordSuccess: false)
+        if self.heldHead != nil {
+            // A held (small, being stored) response broke off: the client has seen nothing of it.
+            member.recordRequest(.failure(RequestOutcome.kind(of: error)), now: .now(), on: self.context.eventLoop)
+            self.discardHeldResponse()
+            return self.failBeforeResponse(.badGateway)
+        }
         if !self.responseStarted, self.cache?.serveAfterUpstream != nil {
             _ = self.cacheServeStaleOnFailure(.connect)
             return
         }
         if self.responseStarted {
             // Bytes of this response are already on the wire: only an abort tells the client the truth.
-            member.recordRequest(success: false, now: .now())
+            self.cache?.status.stored = false
+            member.recordRequest(.failure(RequestOutcome.kind(of: error)), now: .now(), on: self.context.eventLoop)
             self.releaseCacheLock(.failed)
             if !self.clientGone { self.context.close(promise: nil) }
             self.clientGone = false
@@ -837,7 +886,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             self.runtime.stats.upstreamRetries.wrappingIncrement(ordering: .relaxed)
             return self.acquire(member: member, forceNew: true)
         }
-        if !wasReused { member.recordRequest(success: false, now: .now()) }
+        if !wasReused || RequestOutcome.kind(of: error) == .invalidResponse {
+            member.recordRequest(.failure(RequestOutcome.kind(of: error)), now: .now(), on: self.context.eventLoop)
+        }
         if bodyless, self.mayRetryElsewhere(), let next = self.loop.pickMember(
             poolIndex: self.poolIndex, hashKey: self.requestTargetPath, excluding: member.index, now: .now()
         ) {
@@ -851,9 +902,11 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     func upstreamTimedOut() {
         if case .waitingForFill = self.phase { return self.cacheLockTimedOut() }
         guard case .forwarding = self.phase, let member = self.member else { return }
-        member.recordRequest(success: false, now: .now())
+        member.recordRequest(.failure(.timeout), now: .now(), on: self.context.eventLoop)
         self.releaseConnection(reusable: false, recordSuccess: false)
+        self.discardHeldResponse()
         if self.responseStarted {
+            self.cache?.status.stored = false
             self.releaseCacheLock(.failed)
             if !self.clientGone { self.context.close(promise: nil) }
             self.clientGone = false
@@ -872,7 +925,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             member.inFlight.wrappingDecrement(ordering: .relaxed)
             self.inFlightCounted = false
         }
-        if recordSuccess { member.recordRequest(success: true, now: .now()) }
+        if recordSuccess {
+            member.recordRequest(.response(status: self.upstreamStatus), now: .now(), on: self.context.eventLoop)
+        }
         connection.pool.release(connection, reusable: reusable)
     }
 
@@ -1195,6 +1250,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         self.retriedStale = false
         self.retriedOther = false
         self.responseStarted = false
+        self.heldHead = nil
+        self.heldBody = []
         self.responseStatus = 0
         self.responseBytes = 0
         self.upstreamKeepAlive = false

@@ -1,4 +1,5 @@
 import Atomics
+import Logging
 import NIOCore
 import NIOPosix
 import TernBalancer
@@ -103,7 +104,7 @@ public final class ProxyRuntime: Sendable {
 
     public init(
         configuration: TernConfiguration, fileIO: NonBlockingFileIO, accessLog: AccessLogSink?, cache: TieredCache?,
-        threadPool: NIOThreadPool? = nil, security: SecurityGate? = nil
+        threadPool: NIOThreadPool? = nil, security: SecurityGate? = nil, logger: Logger = Logger(label: "tern")
     ) throws {
         self.security = (security?.isActive ?? false) ? security : nil
         self.configuration = configuration
@@ -127,7 +128,7 @@ public final class ProxyRuntime: Sendable {
             switch origin.kind {
             case .http(let http):
                 do {
-                    pools.append(try OriginPool(name: origin.name, config: http))
+                    pools.append(try OriginPool(name: origin.name, config: http, logger: logger))
                 } catch {
                     throw TernProxyError.originSetup(pool: origin.name, reason: "\(error)")
                 }
@@ -211,7 +212,8 @@ final class LoopContext {
                     member: member,
                     eventLoop: eventLoop,
                     limits: pool.config.connections,
-                    connectTimeout: TimeAmount(pool.config.timeouts.connect)
+                    connectTimeout: TimeAmount(pool.config.timeouts.connect),
+                    responseLimits: HTTP1DecoderLimits(origin: pool.config.responseLimits)
                 )
             }
         }

@@ -20,6 +20,7 @@ final class UpstreamConnectionPool {
     private let limits: ConnectionPoolConfig
     private let connectTimeout: TimeAmount
     private let idleTimeout: TimeAmount
+    private let responseLimits: HTTP1DecoderLimits
 
     private var idle: [UpstreamConnection] = []
     private var total = 0 {
@@ -31,8 +32,12 @@ final class UpstreamConnectionPool {
     /// Connections opened since start (for tests and stats).
     private(set) var connectionsOpened = 0
 
-    init(member: OriginMember, eventLoop: any EventLoop, limits: ConnectionPoolConfig, connectTimeout: TimeAmount) {
+    init(
+        member: OriginMember, eventLoop: any EventLoop, limits: ConnectionPoolConfig, connectTimeout: TimeAmount,
+        responseLimits: HTTP1DecoderLimits = HTTP1DecoderLimits()
+    ) {
         self.member = member
+        self.responseLimits = responseLimits
         self.eventLoop = eventLoop
         self.limits = limits
         self.connectTimeout = connectTimeout
@@ -127,6 +132,7 @@ final class UpstreamConnectionPool {
     private func connect(for requester: any UpstreamConnectionRequester) {
         self.total += 1
         self.connectionsOpened += 1
+        let responseLimits = self.responseLimits
         let bootstrap = ClientBootstrap(group: self.eventLoop)
             .connectTimeout(self.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -135,7 +141,7 @@ final class UpstreamConnectionPool {
                     // One handler: it encodes requests (HTTP1Encoders.swift; request fields were parsed and
                     // checked by Tern's request decoder or generated here, so no outbound validation) and
                     // parses responses (HTTP1Decoders.swift), so it knows which answer HEAD.
-                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler())
+                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler(limits: responseLimits))
                 }
             }
         bootstrap.connect(to: self.member.address).assumeIsolatedUnsafeUnchecked().whenComplete { result in

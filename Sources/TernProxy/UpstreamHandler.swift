@@ -28,7 +28,7 @@ final class UpstreamHandler: ChannelDuplexHandler {
     var onClose: (() -> Void)?
 
     private var context: ChannelHandlerContext?
-    private var parser = HTTP1Parser(kind: .response)
+    private var parser: HTTP1Parser
     private let encoder = RequestEncoder()
     /// Bytes of an incomplete head or chunk line, waiting for more.
     private var pending: ByteBuffer?
@@ -37,6 +37,10 @@ final class UpstreamHandler: ChannelDuplexHandler {
     private var readsPaused = false
     private var readPending = false
     private(set) var isActive = true
+
+    init(limits: HTTP1DecoderLimits = HTTP1DecoderLimits()) {
+        self.parser = HTTP1Parser(kind: .response, limits: limits)
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -60,7 +64,18 @@ final class UpstreamHandler: ChannelDuplexHandler {
                 switch event {
                 case .responseHead(let head): delegate.upstreamReceived(.head(head))
                 case .body(let bytes): delegate.upstreamReceived(.body(bytes))
-                case .end(let trailers): delegate.upstreamReceived(.end(trailers))
+                case .end(let trailers):
+                    // Nothing may follow a response on a connection with no other request
+                    // outstanding: bytes here mean the origin sent more than its framing said
+                    // (e.g. a body longer than its Content-Length), so the body is suspect.
+                    if buffer.readableBytes > 0, !Self.onlyLineBreaks(buffer) {
+                        self.failed = true
+                        self.errorCaught(context: context, error: OriginResponseLimitError(
+                            description: "the origin sent \(buffer.readableBytes) bytes after the end of its response"
+                        ))
+                        return
+                    }
+                    delegate.upstreamReceived(.end(trailers))
                 case .requestHead: preconditionFailure("a response parser produced a request head")
                 }
                 if self.failed || !self.isActive { return }
@@ -79,6 +94,11 @@ final class UpstreamHandler: ChannelDuplexHandler {
             }
             self.pending = buffer
         }
+    }
+
+    /// Whether `buffer` holds only CR and LF bytes (empty lines, which may precede a message).
+    static func onlyLineBreaks(_ buffer: ByteBuffer) -> Bool {
+        buffer.readableBytesView.allSatisfy { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

@@ -40,8 +40,15 @@ final class TernAdminBackend: AdminBackend {
             tiers.append(TierStats(name: "memory", objects: cache.memory.count, bytes: Int(cache.memory.bytesUsed),
                                    limitBytes: Int(cache.memory.limit), evictions: cache.memory.evictions))
             if let disk = cache.disk {
-                tiers.append(TierStats(name: "disk", objects: disk.count, bytes: Int(disk.bytesUsed),
-                                       limitBytes: Int(disk.configuration.limit), evictions: disk.evictions))
+                var damageResets = 0
+                if case .resetAfterDamage = disk.openReport { damageResets = 1 }
+                tiers.append(TierStats(
+                    name: "disk", objects: disk.count, bytes: Int(disk.bytesUsed),
+                    limitBytes: Int(disk.configuration.limit), evictions: disk.evictions, readOnly: disk.isReadOnly,
+                    writeFailures: Dictionary(uniqueKeysWithValues: disk.writeFailures.map { ($0.key.rawValue, $0.value) }),
+                    droppedWrites: disk.droppedWrites, checksumFailures: disk.checksumFailures, damageResets: damageResets,
+                    mapFullRecoveries: disk.mapFullRecoveries
+                ))
             }
         }
         let now = NIODeadline.now()
@@ -62,7 +69,10 @@ final class TernAdminBackend: AdminBackend {
                     latencyP50Ms: latency.p50, latencyP99Ms: latency.p99,
                     errors: member.failuresTotal.load(ordering: .relaxed),
                     openConnections: member.openConnections.load(ordering: .relaxed),
-                    requests: member.requestsTotal.load(ordering: .relaxed)
+                    requests: member.requestsTotal.load(ordering: .relaxed),
+                    ejections: member.ejections.withLockedValue { $0 },
+                    ejectionsSuppressed: member.ejectionsSuppressed.withLockedValue { $0 },
+                    returns: member.returns.load(ordering: .relaxed)
                 )
             }
         }

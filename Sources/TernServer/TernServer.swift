@@ -1,5 +1,6 @@
 import Dispatch
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import TernConfig
@@ -36,7 +37,7 @@ public final class TernServer: Sendable {
         self.threadPool.start()
         var cache: TieredCache?
         do {
-            cache = try Self.makeCache(configuration.cache, threadPool: self.threadPool)
+            cache = try Self.makeCache(configuration.cache, threadPool: self.threadPool, logger: logger)
             self.cache = cache
             let accessLog = try AccessLogSink(config: configuration.logging.access)
             let runtime = try ProxyRuntime(
@@ -45,7 +46,8 @@ public final class TernServer: Sendable {
                 accessLog: accessLog,
                 cache: cache,
                 threadPool: self.threadPool,
-                security: try SecurityGate(configuration: configuration)
+                security: try SecurityGate(configuration: configuration),
+                logger: logger
             )
             let proxy = try ProxyServer(runtime: runtime, group: self.group, logger: logger)
             self.proxy = proxy
@@ -69,18 +71,27 @@ public final class TernServer: Sendable {
         }
     }
 
-    static func makeCache(_ config: CacheConfig, threadPool: NIOThreadPool) throws -> TieredCache? {
+    static func makeCache(_ config: CacheConfig, threadPool: NIOThreadPool, logger: Logger) throws -> TieredCache? {
         guard config.enabled else { return nil }
         let memory = MemoryTier(limit: config.memory.bytes, maxObjectSize: config.memoryMaxObjectSize.bytes, maxVariants: config.maxVariants)
         var disk: DiskTier?
         if let diskConfig = config.disk {
             let size = diskConfig.size.bytes
-            disk = try DiskTier(configuration: DiskTier.Configuration(
+            var tierConfig = DiskTier.Configuration(
                 directory: diskConfig.path,
                 limit: size,
                 mapSize: diskConfig.mapSize?.bytes ?? max(size + size / 2, size + (256 << 20)),
                 maxVariants: config.maxVariants
-            ))
+            )
+            tierConfig.onDamage = diskConfig.onDamage == .fail ? .fail : .reset
+            tierConfig.faultHandler = DiskFaultLogger(logger: logger, directory: diskConfig.path).report
+            let tier = try DiskTier(configuration: tierConfig)
+            if case .resetAfterDamage(let reason, let movedTo) = tier.openReport {
+                logger.error("disk cache store was damaged: moved aside, starting with an empty store", metadata: [
+                    "directory": "\(diskConfig.path)", "reason": "\(reason)", "moved_to": "\(movedTo)",
+                ])
+            }
+            disk = tier
         }
         let admission: TieredCache.Admission = config.admission == .diskFirst ? .diskFirst : .both
         return TieredCache(memory: memory, disk: disk, threadPool: threadPool, admission: admission)
@@ -132,5 +143,38 @@ public final class TernServer: Sendable {
         self.shutdown()
         for source in sources { source.cancel() }
         self.logger.notice("stopped")
+    }
+}
+
+/// Logs the disk tier's faults: every read-only/writable change, and write failures at most once a
+/// minute per kind (with the number suppressed meanwhile), so a full disk cannot flood the log.
+final class DiskFaultLogger: Sendable {
+    private let logger: Logger
+    private let directory: String
+    private let limiter = NIOLockedValueBox(LogRateLimiter(intervalNanoseconds: 60_000_000_000))
+
+    init(logger: Logger, directory: String) {
+        self.logger = logger
+        self.directory = directory
+    }
+
+    @Sendable func report(_ event: DiskFaultEvent) {
+        switch event {
+        case .writeFailed(let kind, let code, let message, let dropped):
+            let (report, suppressed) = self.limiter.withLockedValue {
+                $0.shouldReport(kind.rawValue, now: NIODeadline.now().uptimeNanoseconds)
+            }
+            guard report else { return }
+            self.logger.error("disk cache write failed", metadata: [
+                "directory": "\(self.directory)", "kind": "\(kind.rawValue)", "code": "\(code)", "error": "\(message)",
+                "dropped_objects": "\(dropped)", "similar_failures_not_logged": "\(suppressed)",
+            ])
+        case .becameReadOnly(let kind):
+            self.logger.error("disk cache is read-only until writes work again: serving what it has, storing nothing new", metadata: [
+                "directory": "\(self.directory)", "kind": "\(kind.rawValue)",
+            ])
+        case .becameWritable:
+            self.logger.notice("disk cache is writable again", metadata: ["directory": "\(self.directory)"])
+        }
     }
 }

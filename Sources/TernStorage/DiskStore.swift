@@ -1,4 +1,5 @@
 import Atomics
+import Foundation
 import CLMDB
 import NIOCore
 
@@ -86,12 +87,18 @@ final class DiskStore: @unchecked Sendable {
     let evictions = ManagedAtomic<Int>(0)
     let mapFullRecoveries = ManagedAtomic<Int>(0)
     let writeErrors = ManagedAtomic<Int>(0)
+    /// Test seam: commits fail with its error while set.
+    let faultInjector: DiskFaultInjector?
 
     /// Variants kept per primary key (``DiskTier/Configuration/maxVariants``).
     var maxVariants = Int.max
     let variantEvictions = ManagedAtomic<Int>(0)
 
-    init(directory: String, mapSize: Int64, maxReaders: Int, limit: Int64, durability: DiskTier.Durability) throws {
+    init(
+        directory: String, mapSize: Int64, maxReaders: Int, limit: Int64, durability: DiskTier.Durability,
+        faultInjector: DiskFaultInjector? = nil
+    ) throws {
+        self.faultInjector = faultInjector
         var envPointer: OpaquePointer?
         try Self.wrap(mdb_env_create(&envPointer), "mdb_env_create", directory)
         guard let env = envPointer else { throw DiskTierError.lmdb(operation: "mdb_env_create", code: -1, message: "no environment") }
@@ -109,7 +116,10 @@ final class DiskStore: @unchecked Sendable {
         case .noSync: flags |= MDB_NOSYNC
         }
         let rc = mdb_env_open(env, directory, UInt32(flags), 0o644)
-        if rc == LMDB.invalid || rc == LMDB.versionMismatch {
+        if rc == LMDB.invalid || rc == LMDB.corrupted || rc == LMDB.pageNotFound {
+            throw DiskStoreDamage(reason: "its meta pages are unreadable (\(LMDB.message(rc)))")
+        }
+        if rc == LMDB.versionMismatch {
             throw DiskTierError.directoryUnusable(
                 path: directory,
                 reason: "existing files are not a compatible LMDB environment (\(LMDB.message(rc))); remove the directory to start empty"
@@ -118,6 +128,11 @@ final class DiskStore: @unchecked Sendable {
         try Self.wrap(rc, "mdb_env_open", directory)
         var dead: Int32 = 0
         _ = mdb_reader_check(env, &dead)  // clears reader slots left by killed processes
+        // Before any page is read through the map: a data file shorter than the pages its meta says
+        // are in use would fault (SIGBUS) or read as an empty store.
+        if let damage = Self.truncation(env, directory: directory) {
+            throw DiskStoreDamage(reason: damage)
+        }
 
         self.env = env
         self.limit = limit
@@ -146,10 +161,26 @@ final class DiskStore: @unchecked Sendable {
             try txn.commit()
         } catch let failure as LMDBFailure {
             txnPointer?.abort()
+            if failure.code == LMDB.corrupted || failure.code == LMDB.pageNotFound {
+                throw DiskStoreDamage(reason: "\(failure.operation) found it corrupted (\(LMDB.message(failure.code)))")
+            }
             throw DiskTierError.lmdb(operation: failure.operation, code: failure.code, message: LMDB.message(failure.code))
         }
         self.publish()
         opened = true
+    }
+
+    /// A description of the damage when `data.mdb` is shorter than the last page in use, else nil.
+    static func truncation(_ env: OpaquePointer, directory: String) -> String? {
+        var info = MDB_envinfo()
+        var stat = MDB_stat()
+        guard mdb_env_info(env, &info) == 0, mdb_env_stat(env, &stat) == 0 else { return nil }
+        let needed = (Int64(info.me_last_pgno) + 1) * Int64(stat.ms_psize)
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: directory + "/data.mdb"),
+              let size = (attributes[.size] as? NSNumber)?.int64Value
+        else { return nil }
+        guard size < needed else { return nil }
+        return "data.mdb is \(size) bytes but its metadata says \(needed) bytes are in use (the file was truncated)"
     }
 
     func close() {
@@ -267,6 +298,20 @@ final class DiskStore: @unchecked Sendable {
 
     struct CommitOutcome {
         var droppedPuts = 0
+        /// The first failure that lost ops (nil: everything committed, or only map-full recoveries).
+        var failure: (kind: DiskWriteFailure, code: Int32)?
+    }
+
+    /// A tiny write transaction (rewrites the stats record): does the store accept writes now?
+    func probeWrite() -> (kind: DiskWriteFailure, code: Int32)? {
+        do {
+            try self.transaction { _ in }
+            return nil
+        } catch let failure as LMDBFailure {
+            return (DiskWriteFailure.classify(failure.code), failure.code)
+        } catch {
+            return (.other, -1)
+        }
     }
 
     /// Commits `ops` and `touches` (writer thread). MDB_MAP_FULL is handled by evicting and retrying;
@@ -301,9 +346,22 @@ final class DiskStore: @unchecked Sendable {
                     return
                 }
                 if attempt > 8 || !self.makeRoom(needed: Self.bytesNeeded(ops)) {
+                    if let failure = self.lastMakeRoomFailure {
+                        // Evicting itself failed (I/O error, no space): not a map-full problem.
+                        self.lastMakeRoomFailure = nil
+                        self.writeErrors.wrappingIncrement(ordering: .relaxed)
+                        for op in ops {
+                            if case .put = op { outcome.droppedPuts += 1 }
+                        }
+                        outcome.failure = outcome.failure ?? failure
+                        return
+                    }
                     // Even an emptied store cannot take it (object larger than the map): drop it.
                     for op in ops {
                         if case .put = op { outcome.droppedPuts += 1 }
+                    }
+                    if outcome.failure == nil, ops.contains(where: { if case .put = $0 { true } else { false } }) {
+                        outcome.failure = (.mapFull, LMDB.mapFull)
                     }
                     return  // access stamps are best-effort
                 }
@@ -313,6 +371,8 @@ final class DiskStore: @unchecked Sendable {
                 for op in ops {
                     if case .put = op { outcome.droppedPuts += 1 }
                 }
+                let code = (error as? LMDBFailure)?.code ?? -1
+                outcome.failure = outcome.failure ?? (DiskWriteFailure.classify(code), code)
                 return
             }
         }
@@ -344,6 +404,10 @@ final class DiskStore: @unchecked Sendable {
             throw error
         }
         do {
+            if let code = self.faultInjector?.commitError {
+                txn.abort()
+                throw LMDBFailure(code: code, operation: "mdb_txn_commit")
+            }
             try txn.commit()  // frees the transaction, even when it fails
         } catch {
             self.state = saved
@@ -380,11 +444,15 @@ final class DiskStore: @unchecked Sendable {
             } catch let failure as LMDBFailure where failure.isMapFull && target > 1 {
                 target = 1  // even deleting needs a few free pages: evict one entry per transaction
             } catch {
-                self.writeErrors.wrappingIncrement(ordering: .relaxed)
+                let code = (error as? LMDBFailure)?.code ?? -1
+                self.lastMakeRoomFailure = (DiskWriteFailure.classify(code), code)
                 return false
             }
         }
     }
+
+    /// Why the last `makeRoom` failed, when it failed on an error rather than an empty store.
+    private var lastMakeRoomFailure: (kind: DiskWriteFailure, code: Int32)?
 
     private func apply(_ op: DiskWriteOp, _ txn: LMDBTransaction) throws {
         switch op {

@@ -64,6 +64,17 @@ public final class DiskTier: @unchecked Sendable {
         public var maxBatchOperations: Int = 1024
         /// Variants kept per primary key; storing one more deletes that key's least recently used variant.
         public var maxVariants: Int = 32
+        /// While read-only after a write failure: how often a probe checks whether writes work again.
+        public var probeIntervalMilliseconds: Int = 5000
+        /// A probe also wants this much free space on the filesystem before the tier writes again.
+        public var minFreeBytes: Int64 = 16 << 20
+        /// What to do with a store whose data file is shorter than its metadata says, or whose meta
+        /// pages are damaged.
+        public var onDamage: DamagePolicy = .reset
+        /// Called (on the writer thread) for every write failure and read-only/writable change.
+        public var faultHandler: (@Sendable (DiskFaultEvent) -> Void)?
+        /// Test seam: makes commits fail and fakes free space.
+        public var faultInjector: DiskFaultInjector?
 
         public init(
             directory: String,
@@ -97,6 +108,8 @@ public final class DiskTier: @unchecked Sendable {
     public static var entryOverhead: Int64 { DiskStore.entryOverhead }
 
     public let configuration: Configuration
+    /// Whether the store opened as it was or was reset after damage (log it).
+    public let openReport: OpenReport
     private let store: DiskStore
     private let lockFileDescriptor: Int32
 
@@ -126,6 +139,10 @@ public final class DiskTier: @unchecked Sendable {
 
     private let _droppedWrites = ManagedAtomic<Int>(0)
     private let _checksumFailures = ManagedAtomic<Int>(0)
+    private let _readOnly = ManagedAtomic<Bool>(false)
+    private let failureCounts = NIOLockedValueBox<[DiskWriteFailure: Int]>([:])
+    /// Guarded by `condition`: when the writer probes next while read-only.
+    private var nextProbe = Date.distantFuture
 
     /// Touches are committed with the next batch or after this long.
     static let touchInterval: TimeInterval = 0.25
@@ -145,15 +162,31 @@ public final class DiskTier: @unchecked Sendable {
         self.configuration = configuration
         let directory = configuration.directory
         self.lockFileDescriptor = try Self.prepareDirectory(directory)
-        do {
-            self.store = try DiskStore(
+        let open = {
+            let store = try DiskStore(
                 directory: directory,
                 mapSize: configuration.mapSize,
                 maxReaders: configuration.maxReaders,
                 limit: configuration.limit,
-                durability: configuration.durability
+                durability: configuration.durability,
+                faultInjector: configuration.faultInjector
             )
-            self.store.maxVariants = configuration.maxVariants
+            store.maxVariants = configuration.maxVariants
+            return store
+        }
+        do {
+            do {
+                self.store = try open()
+                self.openReport = .opened
+            } catch let damage as DiskStoreDamage {
+                guard configuration.onDamage == .reset else {
+                    throw DiskTierError.damaged(path: directory, reason: damage.reason)
+                }
+                // Keep the damaged file for inspection; start empty so that a restart loop cannot happen.
+                let movedTo = try Self.moveAside(directory: directory, now: Date())
+                self.store = try open()
+                self.openReport = .resetAfterDamage(reason: damage.reason, movedTo: movedTo)
+            }
         } catch {
             closeDescriptor(self.lockFileDescriptor)
             throw error
@@ -197,6 +230,28 @@ public final class DiskTier: @unchecked Sendable {
         return fd
     }
 
+    /// Renames `data.mdb` to `data.mdb.damaged-<UTC time>` (unique) and removes `lock.mdb`; returns the new path.
+    static func moveAside(directory: String, now: Date) throws -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let base = directory + "/data.mdb.damaged-" + formatter.string(from: now)
+        var target = base
+        var suffix = 1
+        while FileManager.default.fileExists(atPath: target) {
+            suffix += 1
+            target = base + "-\(suffix)"
+        }
+        guard rename(directory + "/data.mdb", target) == 0 else {
+            throw DiskTierError.directoryUnusable(
+                path: directory, reason: "cannot move the damaged data.mdb aside (\(String(cString: strerror(errno))))"
+            )
+        }
+        unlink(directory + "/lock.mdb")
+        return target
+    }
+
     private static func reason(_ error: any Error) -> String {
         let nsError = error as NSError
         if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
@@ -223,6 +278,11 @@ public final class DiskTier: @unchecked Sendable {
     public var mapFullRecoveries: Int { self.store.mapFullRecoveries.load(ordering: .relaxed) }
     /// Batches lost to an unexpected LMDB error (I/O error, corrupted environment).
     public var writeErrors: Int { self.store.writeErrors.load(ordering: .relaxed) }
+    /// Whether the tier stopped writing after a failure (it still serves what it has; a probe
+    /// every `probeIntervalMilliseconds` turns writes back on once they work).
+    public var isReadOnly: Bool { self._readOnly.load(ordering: .relaxed) }
+    /// Failed commits since the tier was opened, by kind.
+    public var writeFailures: [DiskWriteFailure: Int] { self.failureCounts.withLockedValue { $0 } }
 
     // MARK: - Reads (blocking)
 
@@ -382,7 +442,9 @@ public final class DiskTier: @unchecked Sendable {
         let touchTarget = self.touchGeneration
         self.flushWaiters += 1
         self.condition.broadcast()
-        while !self.writerExited, self.lastCommitted < target || self.committedTouchGeneration < touchTarget {
+        while !self.writerExited, !self._readOnly.load(ordering: .relaxed),
+            self.lastCommitted < target || self.committedTouchGeneration < touchTarget
+        {
             self.condition.wait()
         }
         self.flushWaiters -= 1
@@ -420,7 +482,9 @@ public final class DiskTier: @unchecked Sendable {
         self.condition.lock()
         defer { self.condition.unlock() }
         guard !self.closing else { return }
-        if case .put(let entry) = op, Int64(self.queuedBytes + bytes) > self.configuration.maxQueueBytes {
+        if case .put(let entry) = op,
+            self._readOnly.load(ordering: .relaxed) || Int64(self.queuedBytes + bytes) > self.configuration.maxQueueBytes
+        {
             self._droppedWrites.wrappingIncrement(ordering: .relaxed)
             op = .removeVariant(primaryKey: entry.meta.primaryKey, variantKey: entry.meta.variantKey)
             bytes = op.queuedBytes
@@ -450,6 +514,38 @@ public final class DiskTier: @unchecked Sendable {
         let batchDelay = TimeInterval(self.configuration.batchDelayMilliseconds) / 1000
         while true {
             self.condition.lock()
+            if self._readOnly.load(ordering: .relaxed) {
+                // Store nothing until a probe shows writes work again; queued removals stay queued
+                // (and visible through the overlay), touches are dropped.
+                while !self.closing, Date() < self.nextProbe {
+                    self.writerIdle = true
+                    _ = self.condition.wait(until: self.nextProbe)
+                    self.writerIdle = false
+                }
+                if self.closing {
+                    self.abandonQueueLocked()
+                    self.writerExited = true
+                    self.condition.broadcast()
+                    self.condition.unlock()
+                    return
+                }
+                self.touches.removeAll()
+                self.touchDeadline = .distantFuture
+                self.committedTouchGeneration = self.touchGeneration
+                self.condition.unlock()
+                let recovered = self.probe()
+                self.condition.lock()
+                if !recovered {
+                    self.nextProbe = Date(timeIntervalSinceNow: TimeInterval(self.configuration.probeIntervalMilliseconds) / 1000)
+                    self.condition.unlock()
+                    continue
+                }
+                self._readOnly.store(false, ordering: .relaxed)
+                self.condition.broadcast()
+                self.condition.unlock()
+                self.configuration.faultHandler?(.becameWritable)
+                continue
+            }
             while self.queue.isEmpty, !self.closing,
                 self.touches.isEmpty || (self.flushWaiters == 0 && Date() < self.touchDeadline)
             {
@@ -489,6 +585,17 @@ public final class DiskTier: @unchecked Sendable {
             self.condition.unlock()
 
             let outcome = self.store.commit(batch.map(\.op), touches: touches)
+            if let failure = outcome.failure, failure.kind.makesReadOnly {
+                self.enterReadOnly(after: batch, failure: failure, droppedPuts: outcome.droppedPuts, takenBytes: takenBytes,
+                                   touchGeneration: touchGeneration)
+                continue
+            }
+            if let failure = outcome.failure {
+                self.countFailure(failure.kind)
+                self.configuration.faultHandler?(.writeFailed(
+                    failure.kind, code: failure.code, message: LMDB.message(failure.code), droppedPuts: outcome.droppedPuts
+                ))
+            }
 
             self.condition.lock()
             if let last = batch.last {
@@ -503,6 +610,97 @@ public final class DiskTier: @unchecked Sendable {
             self.condition.broadcast()
             self.condition.unlock()
         }
+    }
+
+    // MARK: - Write failures
+
+    private func countFailure(_ kind: DiskWriteFailure) {
+        self.failureCounts.withLockedValue { $0[kind, default: 0] += 1 }
+    }
+
+    /// A batch failed in a way that says the disk cannot take writes now: its puts are lost (and
+    /// forgotten by the overlay), its other ops go back to the front of the queue (a purge must not
+    /// be undone), queued puts are dropped, and the tier stores nothing until a probe succeeds.
+    private func enterReadOnly(
+        after batch: [(seq: UInt64, op: DiskWriteOp, bytes: Int)], failure: (kind: DiskWriteFailure, code: Int32),
+        droppedPuts: Int, takenBytes: Int, touchGeneration: UInt64
+    ) {
+        self.countFailure(failure.kind)
+        self.condition.lock()
+        var kept: [(seq: UInt64, op: DiskWriteOp, bytes: Int)] = []
+        var dropped = 0
+        for item in batch + self.queue {
+            if case .put(let entry) = item.op {
+                self.overlay.forgetPut(primaryKey: entry.meta.primaryKey, variantKey: entry.meta.variantKey, seq: item.seq)
+                dropped += 1
+            } else {
+                kept.append(item)
+            }
+        }
+        self._droppedWrites.wrappingIncrement(by: dropped, ordering: .relaxed)
+        self.queue = kept
+        self.queuedBytes = kept.reduce(0) { $0 + $1.bytes }
+        self.committedTouchGeneration = touchGeneration
+        if let firstKept = kept.first {
+            self.lastCommitted = max(self.lastCommitted, firstKept.seq - 1)
+        } else if let last = batch.last {
+            self.lastCommitted = max(self.lastCommitted, last.seq)
+        }
+        let wasReadOnly = self._readOnly.exchange(true, ordering: .relaxed)
+        self.nextProbe = Date(timeIntervalSinceNow: TimeInterval(self.configuration.probeIntervalMilliseconds) / 1000)
+        self.condition.broadcast()
+        self.condition.unlock()
+        self.configuration.faultHandler?(.writeFailed(
+            failure.kind, code: failure.code, message: LMDB.message(failure.code), droppedPuts: dropped
+        ))
+        if !wasReadOnly { self.configuration.faultHandler?(.becameReadOnly(failure.kind)) }
+    }
+
+    /// While read-only: enough free space, and the queued ops (removals, purges) or a tiny write commit.
+    private func probe() -> Bool {
+        let free = self.configuration.faultInjector?.freeBytes ?? freeBytes(at: self.configuration.directory)
+        if let free, free < self.configuration.minFreeBytes { return false }
+        self.condition.lock()
+        let pending = self.queue
+        // Every op up to here is either in `pending` or was dropped: once `pending` commits, all are done.
+        let settled = self.lastEnqueued
+        self.condition.unlock()
+        if pending.isEmpty {
+            if let failure = self.store.probeWrite() {
+                self.countFailure(failure.kind)
+                return false
+            }
+            self.condition.lock()
+            self.lastCommitted = max(self.lastCommitted, settled)
+            self.condition.unlock()
+            return true
+        }
+        let outcome = self.store.commit(pending.map(\.op), touches: [])
+        if let failure = outcome.failure, failure.kind.makesReadOnly {
+            self.countFailure(failure.kind)
+            return false
+        }
+        self.condition.lock()
+        // Only these ops were committed; anything queued since stays (new puts were refused meanwhile).
+        self.queue.removeFirst(min(pending.count, self.queue.count))
+        self.queuedBytes -= pending.reduce(0) { $0 + $1.bytes }
+        if let last = pending.last {
+            self.overlay.clear(upTo: last.seq, primaryKeys: pending.lazy.compactMap(\.op.primaryKey))
+        }
+        self.lastCommitted = max(self.lastCommitted, settled)
+        self.condition.unlock()
+        return true
+    }
+
+    /// Closing while read-only: what cannot be committed is given up.
+    private func abandonQueueLocked() {
+        if let last = self.queue.last {
+            self.lastCommitted = max(self.lastCommitted, last.seq)
+        }
+        self.queue.removeAll()
+        self.queuedBytes = 0
+        self.touches.removeAll()
+        self.committedTouchGeneration = self.touchGeneration
     }
 
     // MARK: - Test hooks

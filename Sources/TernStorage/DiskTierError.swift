@@ -10,6 +10,9 @@ public enum DiskTierError: Error, Equatable, CustomStringConvertible {
     case lmdb(operation: String, code: Int32, message: String)
     /// The tier was closed.
     case closed
+    /// The store is damaged (data file shorter than its metadata says, unreadable meta pages) and
+    /// `onDamage` is `.fail`.
+    case damaged(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -23,6 +26,10 @@ public enum DiskTierError: Error, Equatable, CustomStringConvertible {
             "disk cache: LMDB \(operation) failed: \(message) (\(code))"
         case .closed:
             "disk cache: closed"
+        case .damaged(let path, let reason):
+            "disk cache: the store in \(path) is damaged: \(reason); refusing to start (cache.disk.on_damage: fail). "
+                + "Move \(path)/data.mdb aside (or set on_damage: reset to do that automatically and start empty), "
+                + "or check it with: tern cache check \(path)"
         }
     }
 }

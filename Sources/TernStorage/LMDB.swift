@@ -10,6 +10,8 @@ enum LMDB {
     static let readersFull: Int32 = -30790
     static let invalid: Int32 = -30793
     static let versionMismatch: Int32 = -30794
+    static let corrupted: Int32 = -30796
+    static let pageNotFound: Int32 = -30797
 
     static func message(_ code: Int32) -> String {
         String(cString: mdb_strerror(code))
@@ -51,9 +53,9 @@ struct LMDBTransaction {
         mdb_txn_abort(self.pointer)
     }
 
-    func openDatabase(_ name: String, flags: Int32) throws -> MDB_dbi {
+    func openDatabase(_ name: String, flags: Int32, create: Bool = true) throws -> MDB_dbi {
         var dbi: MDB_dbi = 0
-        try LMDB.check(mdb_dbi_open(self.pointer, name, UInt32(flags | MDB_CREATE), &dbi), "mdb_dbi_open")
+        try LMDB.check(mdb_dbi_open(self.pointer, name, UInt32(flags | (create ? MDB_CREATE : 0)), &dbi), "mdb_dbi_open")
         return dbi
     }
 

@@ -131,6 +131,13 @@ struct PendingOverlay {
         self.keys[entry.meta.primaryKey]!.metaUpdates[entry.meta.variantKey] = nil
     }
 
+    /// Forgets a queued put that will never be committed (the disk refused the write).
+    mutating func forgetPut(primaryKey: String, variantKey: String, seq: UInt64) {
+        guard var state = self.keys[primaryKey], let put = state.puts[variantKey], put.seq == seq else { return }
+        state.puts[variantKey] = nil
+        self.keys[primaryKey] = state.isEmpty ? nil : state
+    }
+
     mutating func updateMeta(_ meta: CacheEntryMeta, seq: UInt64) {
         var state = self.keys[meta.primaryKey] ?? KeyState()
         if var put = state.puts[meta.variantKey] {

@@ -94,6 +94,25 @@ public struct TestResponse: Sendable {
         case hang
         /// Write the garbage bytes `"HTTP/1.1 abc\r\n\r\n"`, then close.
         case invalidResponse
+        /// Write these bytes verbatim (no HTTP encoding: heads, bodies, broken framing, 1xx storms),
+        /// then end as `then` says.
+        case raw([UInt8], then: RawEnding)
+    }
+
+    /// How a ``Action/raw(_:then:)`` script ends.
+    public enum RawEnding: Sendable {
+        /// Close the connection normally (FIN).
+        case close
+        /// Close with a TCP reset (`SO_LINGER` 0): the peer sees `ECONNRESET`.
+        case reset
+        /// Keep the connection open and silent (a stall).
+        case hang
+    }
+
+    /// A raw script: `head` (status line and fields, without the final empty line) and `body`
+    /// bytes sent verbatim, then `then`.
+    public static func raw(head: String, body: [UInt8] = [], then ending: RawEnding) -> TestResponse {
+        TestResponse(action: .raw(Array((head + "\r\n\r\n").utf8) + body, then: ending))
     }
 
     /// The status code.

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -277,6 +280,9 @@ final class TestOriginHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.writeAndFlush(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer()))))
                 .assumeIsolated()
                 .whenComplete { _ in context.close(promise: nil) }
+        case .raw(let bytes, let ending):
+            self.closing = true
+            self.writeRaw(bytes, context: context, then: ending)
         case .respond:
             self.respond(response, for: request, context: context)
         }
@@ -393,8 +399,8 @@ final class TestOriginHandler: ChannelInboundHandler, RemovableChannelHandler {
         HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
     }
 
-    /// Writes bytes underneath the HTTP encoder, then closes the connection.
-    private func writeRaw(_ bytes: [UInt8], context: ChannelHandlerContext) {
+    /// Writes bytes underneath the HTTP encoder, then closes the connection (or resets it, or leaves it open).
+    private func writeRaw(_ bytes: [UInt8], context: ChannelHandlerContext, then ending: TestResponse.RawEnding = .close) {
         let buffer = ByteBuffer(bytes: bytes)
         guard let encoderContext = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
         else {
@@ -403,6 +409,22 @@ final class TestOriginHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         encoderContext.writeAndFlush(NIOAny(IOData.byteBuffer(buffer)))
             .assumeIsolated()
-            .whenComplete { _ in context.close(promise: nil) }
+            .whenComplete { _ in
+                switch ending {
+                case .close:
+                    context.close(promise: nil)
+                case .reset:
+                    // SO_LINGER with a zero timeout: close() sends RST instead of FIN.
+                    if let provider = context.channel as? any SocketOptionProvider {
+                        provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).hop(to: context.eventLoop)
+                            .assumeIsolated()
+                            .whenComplete { _ in context.close(promise: nil) }
+                    } else {
+                        context.close(promise: nil)
+                    }
+                case .hang:
+                    break
+                }
+            }
     }
 }

@@ -15,7 +15,7 @@ struct Tern: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tern",
         abstract: "Tern: a caching-first HTTP edge accelerator.",
-        subcommands: [Serve.self, CheckConfig.self, Purge.self, Stats.self],
+        subcommands: [Serve.self, CheckConfig.self, Purge.self, Stats.self, Cache.self],
         defaultSubcommand: nil
     )
 }

@@ -57,14 +57,16 @@ final class FakeBackend: AdminBackend {
             bytes: ByteCounters(served: 900_000_000 + step * 1_000_000, servedFromCache: 800_000_000, fetchedFromOrigins: 120_000_000),
             tiers: [
                 TierStats(name: "memory", objects: 1_234, bytes: 200 << 20, limitBytes: 256 << 20, evictions: 17),
-                TierStats(name: "disk", objects: 45_678, bytes: 3 << 30, limitBytes: 4 << 30, evictions: 3),
+                TierStats(name: "disk", objects: 45_678, bytes: 3 << 30, limitBytes: 4 << 30, evictions: 3, readOnly: true,
+                          writeFailures: ["no_space": 2, "io": 1], droppedWrites: 14, checksumFailures: 1, damageResets: 1, mapFullRecoveries: 3),
             ],
             purges: PurgeCounters(requests: 5, hardPurgedObjects: 12, softPurgedObjects: 4),
             origins: [
                 OriginMemberStats(pool: "app", url: "http://127.0.0.1:9001", health: .healthy, latencyP50Ms: 12.5,
                                   latencyP99Ms: 80.25, errors: 2, openConnections: 8, requests: 150),
                 OriginMemberStats(pool: "app", url: "http://127.0.0.1:9002", health: .ejected, latencyP50Ms: 40,
-                                  latencyP99Ms: 950, errors: 31, openConnections: 0, requests: 90),
+                                  latencyP99Ms: 950, errors: 31, openConnections: 0, requests: 90,
+                                  ejections: ["reset": 2, "5xx": 1], ejectionsSuppressed: ["timeout": 1], returns: 2),
                 OriginMemberStats(pool: "static", url: "http://[::1]:9003/base \"q\"", health: .unknown),
             ],
             compression: [

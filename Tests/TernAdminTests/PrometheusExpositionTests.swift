@@ -32,22 +32,26 @@ final class PrometheusExpositionTests: XCTestCase {
         }
     }
 
-    /// Walks `a.b[].c{}`: `[]` takes the first array element, `{}` the first dictionary value.
+    /// Walks `a.b[].c{}`: `[]` is any element of an array, `{}` any value of a dictionary (as in
+    /// Docs/metrics.md): true when some element or value leads to the rest of the path.
     static func resolve(_ path: String, in root: Any) -> Bool {
-        var node: Any? = root
-        for var component in path.split(separator: ".").map(String.init) {
-            var suffixes: [String] = []
-            while component.hasSuffix("[]") || component.hasSuffix("{}") {
-                suffixes.insert(String(component.suffix(2)), at: 0)
-                component.removeLast(2)
-            }
-            node = (node as? [String: Any])?[component]
-            for suffix in suffixes {
-                node = suffix == "[]" ? (node as? [Any])?.first : (node as? [String: Any])?.values.first
-            }
-            if node == nil { return false }
+        var components = path.split(separator: ".").map(String.init)
+        guard !components.isEmpty else { return true }
+        var component = components.removeFirst()
+        var suffixes: [String] = []
+        while component.hasSuffix("[]") || component.hasSuffix("{}") {
+            suffixes.insert(String(component.suffix(2)), at: 0)
+            component.removeLast(2)
         }
-        return true
+        guard let start = (root as? [String: Any])?[component] else { return false }
+        var nodes: [Any] = [start]
+        for suffix in suffixes {
+            nodes = nodes.flatMap { node -> [Any] in
+                suffix == "[]" ? ((node as? [Any]) ?? []) : Array(((node as? [String: Any]) ?? [:]).values)
+            }
+        }
+        let rest = components.joined(separator: ".")
+        return nodes.contains { rest.isEmpty || Self.resolve(rest, in: $0) }
     }
 
     func testRenderContainsEveryMetricWithHelpAndType() {

@@ -123,6 +123,7 @@ final class MemberHealthTests: XCTestCase {
             (.becameUnhealthy, "became_unhealthy"),
             (.becameHealthy, "became_healthy"),
             (.ejected(until: self.start), "ejected"),
+            (.ejectionSuppressed, "ejection_suppressed"),
             (.none, "none"),
         ]
         for (transition, name) in cases {

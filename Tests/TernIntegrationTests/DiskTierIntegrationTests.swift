@@ -137,6 +137,24 @@ final class AsyncPathAnswerTests: XCTestCase {
     }
 
     func testNoMemberAfterWAFAnswers503() throws {
+        // Passive checks never eject a pool's last member (issue 13): "no member" comes from probes.
+        let dead = try TestPorts.freeLoopbackPort()
+        let tern = try startTern(proxyYAML(members: ["http://127.0.0.1:\(dead)"], extraPool: """
+                passive_health:
+                  max_failures: 1
+                  cooldown: 60s
+                health_check: {path: /health, interval: 100ms, timeout: 50ms, rise: 1, fall: 1}
+            """, extraTop: """
+            waf:
+              mode: on
+            """))
+        defer { tern.shutdown() }
+        let member = tern.proxy.runtime.pools[0].members[0]
+        XCTAssertTrue(waitUntil(timeout: 5) { !member.isAvailableForStats(now: .now()) })
+        XCTAssertEqual(try get(tern.port, "/", headers: [("User-Agent", "Mozilla/5.0"), ("Accept", "text/html")]).status, 503)
+    }
+
+    func testLastMemberFailingAfterWAFStillAnswers502() throws {
         let dead = try TestPorts.freeLoopbackPort()
         let tern = try startTern(proxyYAML(members: ["http://127.0.0.1:\(dead)"], extraPool: """
                 passive_health:
@@ -148,6 +166,7 @@ final class AsyncPathAnswerTests: XCTestCase {
             """))
         defer { tern.shutdown() }
         XCTAssertEqual(try get(tern.port, "/", headers: [("User-Agent", "Mozilla/5.0"), ("Accept", "text/html")]).status, 502)
-        XCTAssertEqual(try get(tern.port, "/", headers: [("User-Agent", "Mozilla/5.0"), ("Accept", "text/html")]).status, 503)
+        XCTAssertEqual(try get(tern.port, "/", headers: [("User-Agent", "Mozilla/5.0"), ("Accept", "text/html")]).status, 502,
+                       "the pool's only member is not ejected by passive checks")
     }
 }

@@ -1,3 +1,4 @@
+import Atomics
 import NIOCore
 import TernServer
 import TernTesting
@@ -122,6 +123,29 @@ final class FailureAndBalancingTests: XCTestCase {
     }
 
     func testAllMembersDownGives503WithRetryAfter() throws {
+        // Passive checks never eject a pool's last available member (issue 13), so "no member
+        // available" comes from active checks: both members fail their probes.
+        let dead1 = try TestPorts.freeLoopbackPort()
+        let dead2 = try TestPorts.freeLoopbackPort()
+        self.tern = try startTern(proxyYAML(members: ["http://127.0.0.1:\(dead1)", "http://127.0.0.1:\(dead2)"], extraPool: """
+                passive_health:
+                  max_failures: 1
+                  cooldown: 30s
+                health_check:
+                  path: /health
+                  interval: 100ms
+                  timeout: 50ms
+                  rise: 1
+                  fall: 1
+            """))
+        let members = self.tern.proxy.runtime.pools[0].members
+        XCTAssertTrue(waitUntil(timeout: 5) { members.allSatisfy { !$0.isAvailableForStats(now: .now()) } })
+        let response = try get(self.tern.port, "/")
+        XCTAssertEqual(response.status, 503)
+        XCTAssertNotNil(response.header("Retry-After"))
+    }
+
+    func testAllMembersFailingPassivelyKeepsTheLastOneInService() throws {
         let dead1 = try TestPorts.freeLoopbackPort()
         let dead2 = try TestPorts.freeLoopbackPort()
         self.tern = try startTern(proxyYAML(members: ["http://127.0.0.1:\(dead1)", "http://127.0.0.1:\(dead2)"], extraPool: """
@@ -129,10 +153,12 @@ final class FailureAndBalancingTests: XCTestCase {
                   max_failures: 1
                   cooldown: 30s
             """))
-        XCTAssertEqual(try get(self.tern.port, "/").status, 502)  // both tried, both ejected
-        let response = try get(self.tern.port, "/")
-        XCTAssertEqual(response.status, 503)
-        XCTAssertNotNil(response.header("Retry-After"))
+        XCTAssertEqual(try get(self.tern.port, "/").status, 502)  // both tried: one ejected, the last one kept
+        XCTAssertEqual(try get(self.tern.port, "/").status, 502, "the last member is still tried, not refused with 503")
+        let members = self.tern.proxy.runtime.pools[0].members
+        XCTAssertEqual(members.filter { $0.isAvailableForStats(now: .now()) }.count, 1)
+        XCTAssertEqual(members.map { $0.ejections.withLockedValue { $0["connect"] ?? 0 } }.reduce(0, +), 1)
+        XCTAssertGreaterThanOrEqual(members.map { $0.ejectionsSuppressed.withLockedValue { $0["connect"] ?? 0 } }.reduce(0, +), 2)
     }
 
     func testActiveHealthCheckTakesMemberOutAndBack() throws {

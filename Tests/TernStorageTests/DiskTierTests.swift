@@ -181,8 +181,12 @@ final class DiskTierTests: XCTestCase {
         let garbage = makeTemporaryDirectory()
         self.directories.append(garbage)
         _ = FileManager.default.createFile(atPath: garbage + "/data.mdb", contents: Data(repeating: 0x41, count: 65_536))
-        XCTAssertThrowsError(try DiskTier(configuration: .init(directory: garbage, limit: 1 << 20))) {
-            guard case .directoryUnusable = $0 as? DiskTierError else { return XCTFail("unexpected \($0)") }
+        // A data.mdb that is not a readable LMDB environment is a damaged store (issue 13): refused
+        // with on_damage: fail, moved aside by default (DiskFaultTests).
+        var refuse = DiskTier.Configuration(directory: garbage, limit: 1 << 20)
+        refuse.onDamage = .fail
+        XCTAssertThrowsError(try DiskTier(configuration: refuse)) {
+            guard case .damaged = $0 as? DiskTierError else { return XCTFail("unexpected \($0)") }
         }
         XCTAssertThrowsError(try DiskTier(configuration: .init(directory: garbage, limit: 1 << 20, mapSize: 4_096))) {
             guard case .invalidConfiguration = $0 as? DiskTierError else { return XCTFail("unexpected \($0)") }
