@@ -1,0 +1,189 @@
+import Foundation
+import NIOCore
+import TernCore
+import TernTesting
+import XCTest
+
+/// The memory bound (Docs/reliability.md, "Memory"): with `cache.memory: M`, the `tern` process's
+/// anonymous RSS stays below `MemoryBound.limit(memory: M, connections: C)` — M plus a fixed
+/// overhead plus a cost per open client connection — while far more distinct cacheable content than
+/// M flows through it.
+///
+/// Each test runs the built `tern` binary (a separate process, so the figure is Tern's alone) in
+/// front of a loopback `TestOrigin`, samples `RssAnon` from `/proc/PID/status` during and after the
+/// load, and compares the peak with the bound. Without the binary the tests skip — unless `CI` is
+/// set, where a missing binary is a failure.
+final class MemoryBoundTests: XCTestCase {
+    static let memory = 16 << 20
+
+    // MARK: Workloads
+
+    /// Issue 13's reproduction, scaled: 12× the memory tier in distinct 1 MiB objects, one
+    /// connection per request. Each closed connection used to keep its last fill (~1 MiB).
+    func testManyDistinctLargeObjects() throws {
+        let body = TestResponse.patternBytes(count: 1 << 20)
+        let origin = try TestOrigin.start { _ in
+            .bytes(body, headers: [("Cache-Control", "max-age=3600"), ("Content-Type", "application/octet-stream")])
+        }
+        defer { origin.stop() }
+        let tern = try TernProcess.start(origin: origin.url, memory: Self.memory)
+        defer { tern.stop() }
+        let sampler = RSSSampler(pid: tern.pid)
+        try Self.concurrently(clients: 4, requests: 12 * Self.memory / body.count) { client, index in
+            let response = try RawHTTPClient.get(port: tern.port, path: "/large/\(client)-\(index)", timeout: 10)
+            XCTAssertEqual(response.status, 200)
+            XCTAssertEqual(response.body.count, body.count)
+        }
+        try tern.assertWithinBound(sampler, connections: 4)
+        XCTAssertGreaterThanOrEqual(origin.requestCount, 12 * Self.memory / body.count, "every object was distinct")
+    }
+
+    // MARK: Helpers
+
+    /// Runs `requests` calls of `body` spread over `clients` threads; rethrows the first error.
+    static func concurrently(clients: Int, requests: Int, _ body: @escaping @Sendable (Int, Int) throws -> Void) throws {
+        let failure = NIOLockedValueBox<(any Error)?>(nil)
+        DispatchQueue.concurrentPerform(iterations: clients) { client in
+            var index = client
+            while index < requests {
+                if failure.withLockedValue({ $0 != nil }) { return }
+                do {
+                    try body(client, index)
+                } catch {
+                    failure.withLockedValue { $0 = $0 ?? error }
+                    return
+                }
+                index += clients
+            }
+        }
+        if let error = failure.withLockedValue({ $0 }) { throw error }
+    }
+}
+
+import NIOConcurrencyHelpers
+
+/// The `tern` binary serving one origin with a memory tier of `memory` bytes, on loopback.
+final class TernProcess: @unchecked Sendable {
+    let process: Process
+    let port: Int
+    let memory: Int
+    var pid: Int32 { self.process.processIdentifier }
+    private let configPath: String
+
+    static var binary: URL { repositoryRoot.appendingPathComponent(".build/debug/tern") }
+
+    /// Skips when the binary was not built — or fails, under CI, where it must have been.
+    static func requireBinary() throws {
+        if FileManager.default.isExecutableFile(atPath: self.binary.path) { return }
+        if ProcessInfo.processInfo.environment["CI"] != nil {
+            XCTFail("\(self.binary.path) is missing: build the tern product before the tests (make test does)")
+            throw XCTSkip("failed above")
+        }
+        throw XCTSkip("build the tern product first (\(self.binary.path))")
+    }
+
+    static func start(origin: String, memory: Int, extraYAML: String = "") throws -> TernProcess {
+        try self.requireBinary()
+        let port = try TestPorts.freeLoopbackPort()
+        let path = NSTemporaryDirectory() + "tern-memory-\(UUID().uuidString).yaml"
+        try """
+            listeners: ["127.0.0.1:\(port)"]
+            workers: 2
+            shutdown_timeout: 2s
+            logging:
+              level: error
+              access: {path: "off"}
+            origins:
+              app: {members: ["\(origin)"]}
+            routes:
+              - {path: /, origin: app}
+            cache:
+              memory: \(memory)B
+            \(extraYAML)
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = self.binary
+        process.arguments = ["serve", "-c", path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let tern = TernProcess(process: process, port: port, memory: memory, configPath: path)
+        guard waitUntil(timeout: 15, poll: 0.05, { (try? RawHTTPClient(port: port, timeout: 1)) != nil }) else {
+            tern.stop()
+            XCTFail("tern did not start listening on \(port)")
+            throw XCTSkip("failed above")
+        }
+        return tern
+    }
+
+    private init(process: Process, port: Int, memory: Int, configPath: String) {
+        self.process = process
+        self.port = port
+        self.memory = memory
+        self.configPath = configPath
+    }
+
+    func stop() {
+        if self.process.isRunning { self.process.terminate() }
+        self.process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: self.configPath)
+    }
+
+    /// Checks the peak `RssAnon` seen by `sampler` (and the value after the load) against the bound.
+    func assertWithinBound(_ sampler: RSSSampler, connections: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+        let settled = sampler.finish()
+        let bound = MemoryBound.limit(memory: Int64(self.memory), connections: connections)
+        let mib = { (bytes: Int64) in String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
+        print("memory bound: peak RssAnon \(mib(settled.peak)), after load \(mib(settled.last)), bound \(mib(bound)) (memory \(mib(Int64(self.memory))), \(connections) connections)")
+        XCTAssertGreaterThan(settled.samples, 0, "RssAnon was sampled", file: file, line: line)
+        XCTAssertLessThanOrEqual(settled.peak, bound, "peak RssAnon \(mib(settled.peak)) exceeds the bound \(mib(bound))", file: file, line: line)
+        XCTAssertLessThanOrEqual(settled.last, bound, "RssAnon after the load \(mib(settled.last)) exceeds the bound \(mib(bound))", file: file, line: line)
+    }
+}
+
+/// Samples a process's `RssAnon` every 20 ms on a background thread and keeps the peak.
+final class RSSSampler: @unchecked Sendable {
+    private let pid: Int32
+    private let state = NIOLockedValueBox((peak: Int64(0), last: Int64(0), samples: 0, running: true))
+    private let done = DispatchSemaphore(value: 0)
+
+    init(pid: Int32) {
+        self.pid = pid
+        let thread = Thread { [self] in
+            while self.state.withLockedValue({ $0.running }) {
+                self.sample()
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            self.done.signal()
+        }
+        thread.start()
+    }
+
+    private func sample() {
+        guard let value = Self.rssAnon(pid: self.pid) else { return }
+        self.state.withLockedValue {
+            $0.peak = max($0.peak, value)
+            $0.last = value
+            $0.samples += 1
+        }
+    }
+
+    /// Stops sampling and takes a last sample.
+    func finish() -> (peak: Int64, last: Int64, samples: Int) {
+        self.state.withLockedValue { $0.running = false }
+        self.done.wait()
+        self.sample()
+        return self.state.withLockedValue { ($0.peak, $0.last, $0.samples) }
+    }
+
+    /// `RssAnon` of `pid` in bytes (`/proc/PID/status`), or `nil` when unreadable.
+    static func rssAnon(pid: Int32) -> Int64? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("RssAnon:") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 2, let kib = Int64(fields[1]) else { return nil }
+            return kib * 1024
+        }
+        return nil
+    }
+}
