@@ -433,7 +433,10 @@ extension ProxyHandler {
                 bodyLength: 0, tags: self.runtime.surrogateKeys(head.headers), softPurged: false, lastAccess: nowMillis
             )
             let expected = head.headers.first(name: "content-length").flatMap { Int64($0) }
-            exchange.fill = CacheFill(meta: meta, limit: exchange.route.policy.maxObjectSize, expectedLength: expected)
+            exchange.fill = CacheFill(
+                meta: meta, limit: exchange.route.policy.maxObjectSize, expectedLength: expected,
+                reservation: MemoryReservation(ledger: self.runtime.memory, account: .fills)
+            )
             exchange.status.stored = true
             let freshness = CachePolicy.freshness(
                 of: StoredResponse(status: status, headers: head.headers, requestTime: requestTime, responseTime: nowMillis),
@@ -552,6 +555,8 @@ extension ProxyHandler {
                 // Too large to store but complete: waiters got every byte. Otherwise truncated.
                 self.releaseCacheLock(fill.overflowed ? .end : .failed)
             }
+            // The chunks are in the entry (or unusable): drop them and their charge now.
+            self.cache?.fill = nil
         } else {
             self.releaseCacheLock(.end)
         }

@@ -295,7 +295,9 @@ public final class MemoryTier: @unchecked Sendable {
         guard Int64(entry.body.readableBytes) <= self.maxObjectSize else { return nil }
         var entry = entry
         let body = entry.body
-        if body.capacity > body.readableBytes + 4096 {
+        // A body that is a slice of a larger allocation (a socket read buffer, a buffer grown by
+        // doubling) would keep all of it alive while counted by its readable bytes: store a copy.
+        if body.storageCapacity > body.readableBytes {
             var compact = ByteBufferAllocator().buffer(capacity: body.readableBytes)
             compact.writeImmutableBuffer(body)
             entry.body = compact

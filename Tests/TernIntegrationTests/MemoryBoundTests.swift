@@ -38,6 +38,123 @@ final class MemoryBoundTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(origin.requestCount, 12 * Self.memory / body.count, "every object was distinct")
     }
 
+    /// 10× the memory tier in distinct 4 KiB objects over kept-alive connections.
+    func testManySmallObjects() throws {
+        let memory = 4 << 20
+        let body = TestResponse.patternBytes(count: 4 << 10)
+        let origin = try TestOrigin.start { _ in
+            .bytes(body, headers: [("Cache-Control", "max-age=3600"), ("Content-Type", "application/octet-stream")])
+        }
+        defer { origin.stop() }
+        let tern = try TernProcess.start(origin: origin.url, memory: memory)
+        defer { tern.stop() }
+        let sampler = RSSSampler(pid: tern.pid)
+        let clients = 4
+        let perClient = 10 * memory / body.count / clients
+        try Self.concurrently(clients: clients, requests: clients) { client, _ in
+            let connection = try RawHTTPClient(port: tern.port, timeout: 10)
+            defer { connection.close() }
+            for index in 0..<perClient {
+                try connection.send("GET /small/\(client)-\(index) HTTP/1.1\r\nHost: t\r\n\r\n")
+                let response = try connection.readResponse()
+                XCTAssertEqual(response.body.count, body.count)
+            }
+        }
+        try tern.assertWithinBound(sampler, connections: clients)
+        XCTAssertGreaterThanOrEqual(origin.requestCount, clients * perClient)
+    }
+
+    /// Objects fetched, purged with `PURGE` and fetched again, 10× the memory tier in all.
+    func testPurges() throws {
+        let body = TestResponse.patternBytes(count: 1 << 20)
+        let origin = try TestOrigin.start { _ in
+            .bytes(body, headers: [("Cache-Control", "max-age=3600"), ("Content-Type", "application/octet-stream")])
+        }
+        defer { origin.stop() }
+        let tern = try TernProcess.start(origin: origin.url, memory: Self.memory, extraYAML: """
+            admin:
+              listen: "127.0.0.1:\(try TestPorts.freeLoopbackPort())"
+              purge_method: {enabled: true}
+            """)
+        defer { tern.stop() }
+        let sampler = RSSSampler(pid: tern.pid)
+        let objects = Self.memory / body.count / 2
+        for _ in 0..<20 {
+            try Self.concurrently(clients: 4, requests: objects) { _, index in
+                XCTAssertEqual(try RawHTTPClient.get(port: tern.port, path: "/p/\(index)", timeout: 10).body.count, body.count)
+            }
+            try Self.concurrently(clients: 4, requests: objects) { _, index in
+                let client = try RawHTTPClient(port: tern.port, timeout: 10)
+                defer { client.close() }
+                try client.send("PURGE /p/\(index) HTTP/1.1\r\nHost: 127.0.0.1:\(tern.port)\r\nConnection: close\r\n\r\n")
+                XCTAssertEqual(try client.readResponse().status, 200)
+            }
+        }
+        try tern.assertWithinBound(sampler, connections: 4)
+        XCTAssertEqual(origin.requestCount, 20 * objects, "every round was fetched again after its purge")
+    }
+
+    /// Coalesced fills of 4 MiB objects from a slow origin, with clients that never read; then the
+    /// clients go away. The objects total 10× the memory tier.
+    func testCoalescedFillsWithSlowClients() throws {
+        let size = 4 << 20
+        let origin = try TestOrigin.start { _ in
+            .generated(totalBytes: size, chunkSize: 64 << 10, interval: .milliseconds(2),
+                       headers: [("Cache-Control", "max-age=3600"), ("Content-Type", "application/octet-stream")])
+        }
+        defer { origin.stop() }
+        let tern = try TernProcess.start(origin: origin.url, memory: Self.memory)
+        defer { tern.stop() }
+        let sampler = RSSSampler(pid: tern.pid)
+        let perObject = 6
+        let rounds = 10 * Self.memory / size / 2
+        for round in 0..<rounds {
+            // Two objects at a time; each has a reading leader and `perObject - 1` waiters that read nothing.
+            var leaders: [RawHTTPClient] = []
+            var stalled: [RawHTTPClient] = []
+            for object in 0..<2 {
+                let path = "/slow/\(round)-\(object)"
+                let fetched = origin.requestCount
+                let leader = try RawHTTPClient(port: tern.port, timeout: 10)
+                try leader.send("GET \(path) HTTP/1.1\r\nHost: t\r\n\r\n")
+                XCTAssertTrue(waitUntil(timeout: 5) { origin.requestCount > fetched }, "the leader's fill started")
+                leaders.append(leader)
+                for _ in 1..<perObject {
+                    let client = try RawHTTPClient(port: tern.port, timeout: 10)
+                    try client.send("GET \(path) HTTP/1.1\r\nHost: t\r\n\r\n")
+                    stalled.append(client)
+                }
+            }
+            for leader in leaders {
+                XCTAssertEqual(try leader.readResponse().body.count, size)
+                leader.close()
+            }
+            for client in stalled { client.close() }
+        }
+        try tern.assertWithinBound(sampler, connections: 2 * perObject)
+        XCTAssertEqual(origin.requestCount, 2 * rounds, "the waiters were coalesced")
+    }
+
+    /// Compressible 1 MiB objects, 12× the memory tier: each stored object is also encoded in br
+    /// and gzip on the thread pool.
+    func testCompressionOfLargeBodies() throws {
+        let body = TestResponse.patternBytes(count: 1 << 20)
+        let origin = try TestOrigin.start { _ in
+            .bytes(body, headers: [("Cache-Control", "max-age=3600"), ("Content-Type", "text/plain")])
+        }
+        defer { origin.stop() }
+        let tern = try TernProcess.start(origin: origin.url, memory: Self.memory)
+        defer { tern.stop() }
+        let sampler = RSSSampler(pid: tern.pid)
+        try Self.concurrently(clients: 4, requests: 12 * Self.memory / body.count) { client, index in
+            let response = try RawHTTPClient.get(port: tern.port, path: "/text/\(client)-\(index)", headers: [("Accept-Encoding", "br, gzip")], timeout: 10)
+            XCTAssertEqual(response.status, 200)
+        }
+        // Compression runs behind the responses: give the queue a moment to drain, then measure.
+        Thread.sleep(forTimeInterval: 2)
+        try tern.assertWithinBound(sampler, connections: 4)
+    }
+
     // MARK: Helpers
 
     /// Runs `requests` calls of `body` spread over `clients` threads; rethrows the first error.
