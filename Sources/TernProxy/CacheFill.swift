@@ -32,7 +32,8 @@ struct CacheFill {
         self.bytes += Int64(buffer.readableBytes)
         if self.bytes > self.limit {
             self.overflow()
-        } else if let reservation, !reservation.grow(by: buffer.readableBytes) {
+        } else if let reservation, !reservation.grow(by: max(buffer.readableBytes, buffer.storageCapacity)) {
+            // (Charged for the read buffer the chunk keeps alive, not only its bytes.)
             // Too many bytes buffered by fills in flight: this one streams on without storing.
             self.overBudget = true
             self.overflow()

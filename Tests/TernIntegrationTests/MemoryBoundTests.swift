@@ -35,6 +35,7 @@ final class MemoryBoundTests: XCTestCase {
             XCTAssertEqual(response.body.count, body.count)
         }
         try tern.assertWithinBound(sampler, connections: 4)
+        try tern.assertAccountsSettle()
         XCTAssertGreaterThanOrEqual(origin.requestCount, 12 * Self.memory / body.count, "every object was distinct")
     }
 
@@ -61,6 +62,7 @@ final class MemoryBoundTests: XCTestCase {
             }
         }
         try tern.assertWithinBound(sampler, connections: clients)
+        try tern.assertAccountsSettle()
         XCTAssertGreaterThanOrEqual(origin.requestCount, clients * perClient)
     }
 
@@ -71,11 +73,7 @@ final class MemoryBoundTests: XCTestCase {
             .bytes(body, headers: [("Cache-Control", "max-age=3600"), ("Content-Type", "application/octet-stream")])
         }
         defer { origin.stop() }
-        let tern = try TernProcess.start(origin: origin.url, memory: Self.memory, extraYAML: """
-            admin:
-              listen: "127.0.0.1:\(try TestPorts.freeLoopbackPort())"
-              purge_method: {enabled: true}
-            """)
+        let tern = try TernProcess.start(origin: origin.url, memory: Self.memory, extraYAML: "  purge_method: {enabled: true}")
         defer { tern.stop() }
         let sampler = RSSSampler(pid: tern.pid)
         let objects = Self.memory / body.count / 2
@@ -91,6 +89,7 @@ final class MemoryBoundTests: XCTestCase {
             }
         }
         try tern.assertWithinBound(sampler, connections: 4)
+        try tern.assertAccountsSettle(tierFilled: false)
         XCTAssertEqual(origin.requestCount, 20 * objects, "every round was fetched again after its purge")
     }
 
@@ -132,6 +131,7 @@ final class MemoryBoundTests: XCTestCase {
             for client in stalled { client.close() }
         }
         try tern.assertWithinBound(sampler, connections: 2 * perObject)
+        try tern.assertAccountsSettle()
         XCTAssertEqual(origin.requestCount, 2 * rounds, "the waiters were coalesced")
     }
 
@@ -153,6 +153,7 @@ final class MemoryBoundTests: XCTestCase {
         // Compression runs behind the responses: give the queue a moment to drain, then measure.
         Thread.sleep(forTimeInterval: 2)
         try tern.assertWithinBound(sampler, connections: 4)
+        try tern.assertAccountsSettle()
     }
 
     // MARK: Helpers
@@ -183,6 +184,7 @@ import NIOConcurrencyHelpers
 final class TernProcess: @unchecked Sendable {
     let process: Process
     let port: Int
+    let adminPort: Int
     let memory: Int
     var pid: Int32 { self.process.processIdentifier }
     private let configPath: String
@@ -199,9 +201,11 @@ final class TernProcess: @unchecked Sendable {
         throw XCTSkip("build the tern product first (\(self.binary.path))")
     }
 
+    /// `extraYAML` continues the `admin:` section.
     static func start(origin: String, memory: Int, extraYAML: String = "") throws -> TernProcess {
         try self.requireBinary()
         let port = try TestPorts.freeLoopbackPort()
+        let adminPort = try TestPorts.freeLoopbackPort()
         let path = NSTemporaryDirectory() + "tern-memory-\(UUID().uuidString).yaml"
         try """
             listeners: ["127.0.0.1:\(port)"]
@@ -216,6 +220,8 @@ final class TernProcess: @unchecked Sendable {
               - {path: /, origin: app}
             cache:
               memory: \(memory)B
+            admin:
+              listen: "127.0.0.1:\(adminPort)"
             \(extraYAML)
             """.write(toFile: path, atomically: true, encoding: .utf8)
         let process = Process()
@@ -224,7 +230,7 @@ final class TernProcess: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let tern = TernProcess(process: process, port: port, memory: memory, configPath: path)
+        let tern = TernProcess(process: process, port: port, adminPort: adminPort, memory: memory, configPath: path)
         guard waitUntil(timeout: 15, poll: 0.05, { (try? RawHTTPClient(port: port, timeout: 1)) != nil }) else {
             tern.stop()
             XCTFail("tern did not start listening on \(port)")
@@ -233,9 +239,10 @@ final class TernProcess: @unchecked Sendable {
         return tern
     }
 
-    private init(process: Process, port: Int, memory: Int, configPath: String) {
+    private init(process: Process, port: Int, adminPort: Int, memory: Int, configPath: String) {
         self.process = process
         self.port = port
+        self.adminPort = adminPort
         self.memory = memory
         self.configPath = configPath
     }
@@ -244,6 +251,41 @@ final class TernProcess: @unchecked Sendable {
         if self.process.isRunning { self.process.terminate() }
         self.process.waitUntilExit()
         try? FileManager.default.removeItem(atPath: self.configPath)
+    }
+
+    /// `memory` of `GET /stats`: each part by name (bytes, limitBytes), and the process figures.
+    func memoryStats() throws -> (parts: [String: (bytes: Int, limit: Int)], anonymous: Int, bound: Int) {
+        let response = try RawHTTPClient.get(port: self.adminPort, path: "/stats")
+        let json = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+        let memory = json?["memory"] as? [String: Any] ?? [:]
+        var parts: [String: (bytes: Int, limit: Int)] = [:]
+        for part in memory["parts"] as? [[String: Any]] ?? [] {
+            parts[part["name"] as? String ?? ""] = (part["bytes"] as? Int ?? -1, part["limitBytes"] as? Int ?? -1)
+        }
+        return (parts, memory["processAnonymousBytes"] as? Int ?? -1, memory["boundBytes"] as? Int ?? -1)
+    }
+
+    /// Once the load is over: every fill and encoding has returned its bytes to the ledger, the
+    /// tier is within its limit, and `/stats` reports the process within its own bound.
+    func assertAccountsSettle(tierFilled: Bool = true, file: StaticString = #filePath, line: UInt = #line) throws {
+        var stats = try self.memoryStats()
+        _ = waitUntil(timeout: 10, poll: 0.1) {
+            stats = (try? self.memoryStats()) ?? stats
+            return stats.parts["fills"]?.bytes == 0 && stats.parts["compression"]?.bytes == 0
+        }
+        XCTAssertEqual(Set(stats.parts.keys), ["tier", "fills", "compression", "disk_queue", "memos"], file: file, line: line)
+        XCTAssertEqual(stats.parts["fills"]?.bytes, 0, "no fill in flight holds bytes", file: file, line: line)
+        XCTAssertEqual(stats.parts["compression"]?.bytes, 0, "no encoding holds bytes", file: file, line: line)
+        let tier = stats.parts["tier"] ?? (-1, -1)
+        XCTAssertEqual(tier.limit, self.memory, file: file, line: line)
+        if tierFilled {
+            XCTAssertGreaterThan(tier.bytes, tier.limit / 2, "the tier was filled", file: file, line: line)
+        } else {
+            XCTAssertEqual(tier.bytes, 0, "everything was purged", file: file, line: line)
+        }
+        XCTAssertLessThanOrEqual(tier.bytes, tier.limit, file: file, line: line)
+        XCTAssertGreaterThan(stats.anonymous, 0, file: file, line: line)
+        XCTAssertLessThanOrEqual(stats.anonymous, stats.bound, "the process's own /stats: RssAnon within its bound", file: file, line: line)
     }
 
     /// Checks the peak `RssAnon` seen by `sampler` (and the value after the load) against the bound.
