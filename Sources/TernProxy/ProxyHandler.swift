@@ -189,10 +189,6 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     /// of a closed connection kept its whole `CacheFill` (every body chunk of the object it fetched),
     /// so each closed connection that had filled a 1 MiB object kept ~1 MiB (issue 13).
     /// Late callbacks (disk lookup, WAF, purge, file open) see a new `exchangeID` and return.
-    func scheduleDetach() {
-        self.loop.eventLoop.execute { self.detachIfDone() }
-    }
-
     func detachIfDone() {
         guard self.removedFromPipeline, !self.clientGone, self.context != nil else { return }
         self.resetExchange()
@@ -201,6 +197,12 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
         self.pipelined.removeAll()
         self.gate?.onHold = nil
         self.context = nil
+    }
+
+    /// Detaches on the next loop turn: the exchange that just ended may still use the context
+    /// further up the stack.
+    func scheduleDetach() {
+        self.loop.eventLoop.execute { self.detachIfDone() }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -135,6 +135,38 @@ final class MemoryBoundTests: XCTestCase {
         XCTAssertEqual(origin.requestCount, 2 * rounds, "the waiters were coalesced")
     }
 
+    /// Leaders that hang up mid-fill (the fill goes on for its waiters, then must let go of
+    /// everything): 10× the memory tier in 2 MiB objects from a slow origin.
+    func testLeadersThatLeaveMidFill() throws {
+        let size = 2 << 20
+        let origin = try TestOrigin.start { _ in
+            .generated(totalBytes: size, chunkSize: 64 << 10, interval: .milliseconds(1),
+                       headers: [("Cache-Control", "max-age=3600"), ("Content-Type", "application/octet-stream")])
+        }
+        defer { origin.stop() }
+        let tern = try TernProcess.start(origin: origin.url, memory: Self.memory)
+        defer { tern.stop() }
+        let sampler = RSSSampler(pid: tern.pid)
+        let objects = 10 * Self.memory / size
+        for object in 0..<objects {
+            let path = "/leave/\(object)"
+            let fetched = origin.requestCount
+            let leader = try RawHTTPClient(port: tern.port, timeout: 10)
+            try leader.send("GET \(path) HTTP/1.1\r\nHost: t\r\n\r\n")
+            XCTAssertTrue(waitUntil(timeout: 5) { origin.requestCount > fetched }, "the leader's fill started")
+            let waiter = try RawHTTPClient(port: tern.port, timeout: 10)
+            try waiter.send("GET \(path) HTTP/1.1\r\nHost: t\r\n\r\n")
+            leader.close()  // gone before the body: the fill continues for the waiter
+            let response = try waiter.readResponse()
+            XCTAssertEqual(response.status, 200)
+            XCTAssertEqual(response.body.count, size)
+            waiter.close()
+        }
+        try tern.assertWithinBound(sampler, connections: 2)
+        try tern.assertAccountsSettle()
+        XCTAssertEqual(origin.requestCount, objects, "each object was fetched once, for its waiter")
+    }
+
     /// Compressible 1 MiB objects, 12× the memory tier: each stored object is also encoded in br
     /// and gzip on the thread pool.
     func testCompressionOfLargeBodies() throws {
