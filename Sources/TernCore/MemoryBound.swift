@@ -45,7 +45,8 @@ public struct MemoryBudget: Sendable, Equatable {
     public var compression: Int64
     /// The disk writer's queue (`0` without a disk tier).
     public var diskQueue: Int64
-    /// The per-event-loop memos of policy results and cache keys, all loops together.
+    /// The per-event-loop memos of policy results and cache keys, all loops together, and the
+    /// hit-for-miss marks.
     public var memos: Int64
 
     /// Fills: a quarter of the memory tier, at least 8 MiB, at most 64 MiB.
@@ -54,13 +55,15 @@ public struct MemoryBudget: Sendable, Equatable {
     public static func compression(memory: Int64) -> Int64 { min(max(memory / 8, 4 << 20), 32 << 20) }
     /// Per memo (two per event loop).
     public static let memoPerLoop: Int64 = 1 << 20
+    /// The hit-for-miss marks (keys that recently answered uncacheable), shared by all loops; in `memos`.
+    public static let hitForMiss = 4 << 20
 
     public init(memory: Int64, diskQueue: Int64, workers: Int) {
         self.memoryTier = max(0, memory)
         self.fills = Self.fills(memory: max(0, memory))
         self.compression = Self.compression(memory: max(0, memory))
         self.diskQueue = max(0, diskQueue)
-        self.memos = 2 * Self.memoPerLoop * Int64(max(1, workers))
+        self.memos = 2 * Self.memoPerLoop * Int64(max(1, workers)) + Int64(Self.hitForMiss)
     }
 
     /// Whether `adding` more bytes to an account holding `current` stays within `limit`. An account

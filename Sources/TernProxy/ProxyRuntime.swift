@@ -115,7 +115,8 @@ public final class ProxyRuntime: Sendable {
             ? CompressionCoordinator(policy: CompressionPolicy(), threadPool: threadPool!, ledger: memory) : nil
         self.fills = cache == nil ? nil : FillTable(
             maxWaiters: configuration.cache.maxWaiters,
-            hitForMiss: TimeAmount(configuration.cache.hitForMiss)
+            hitForMiss: TimeAmount(configuration.cache.hitForMiss),
+            ledger: memory
         )
         var pools: [OriginPool] = []
         var fileOrigins: [FileOrigin] = []

@@ -10,13 +10,13 @@ final class MemoryBudgetTests: XCTestCase {
         XCTAssertEqual(MemoryBudget.compression(memory: 128 << 20), 16 << 20)
         XCTAssertEqual(MemoryBudget.compression(memory: 4 << 30), 32 << 20)
         let budget = MemoryBudget(memory: 64 << 20, diskQueue: 64 << 20, workers: 4)
-        XCTAssertEqual(budget.memos, 8 << 20, "two memos of 1 MiB per event loop")
+        XCTAssertEqual(budget.memos, (8 << 20) + (4 << 20), "two memos of 1 MiB per event loop, and the hit-for-miss marks")
         XCTAssertEqual(MemoryBudget(memory: -5, diskQueue: -1, workers: 0), MemoryBudget(memory: 0, diskQueue: 0, workers: 1))
     }
 
     func testTheBoundAddsTheTierTheBudgetsTheBaseAndEachConnection() {
         let budget = MemoryBudget(memory: 64 << 20, diskQueue: 0, workers: 2)
-        let fixed = MemoryBound.baseOverhead + MemoryBound.encoderWorkspace + (16 << 20) + (8 << 20) + (4 << 20)
+        let fixed = MemoryBound.baseOverhead + MemoryBound.encoderWorkspace + (16 << 20) + (8 << 20) + (4 << 20) + (4 << 20)
         XCTAssertEqual(MemoryBound.fixedOverhead(budget), fixed)
         XCTAssertEqual(MemoryBound.limit(budget, connections: 0), (64 << 20) + fixed)
         XCTAssertEqual(MemoryBound.limit(budget, connections: 10), (64 << 20) + fixed + 10 * MemoryBound.perConnection)

@@ -51,4 +51,23 @@ final class CacheFillBudgetTests: XCTestCase {
         XCTAssertEqual(ledger.held(.fills), 64 << 10)
         XCTAssertEqual(fill.bytes, 100)
     }
+
+    func testHitForMissMarksStayWithinTheirBudget() {
+        let ledger = MemoryLedger(budget: MemoryBudget(memory: 16 << 20, diskQueue: 0, workers: 1))
+        let table = FillTable(maxWaiters: 10, hitForMiss: .seconds(30), ledger: ledger)
+        let now = NIODeadline.now()
+        let key = { (i: Int) in "http://example.test/uncacheable/\(i)?padding=0123456789abcdef" }
+        let perKey = key(0).utf8.count + FillTable.hitForMissEntryOverhead
+        for i in 0..<100_000 {
+            table.markHitForMiss(key(i), now: now)
+            XCTAssertLessThanOrEqual(ledger.held(.memos), MemoryBudget.hitForMiss + perKey)
+        }
+        XCTAssertGreaterThan(ledger.held(.memos), 0)
+        guard case .hitForMiss = table.joinOrLead(key: key(99_999), now: now) else { return XCTFail("the latest mark is kept") }
+        table.clearHitForMiss(key(99_999))
+        let held = ledger.held(.memos)
+        table.clearHitForMiss(key(99_999))
+        XCTAssertEqual(ledger.held(.memos), held, "clearing an absent mark changes nothing")
+        guard case .lead = table.joinOrLead(key: key(99_999), now: now) else { return XCTFail("cleared") }
+    }
 }
