@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import TernCore
 import TernTesting
@@ -210,8 +211,6 @@ final class MemoryBoundTests: XCTestCase {
     }
 }
 
-import NIOConcurrencyHelpers
-
 /// The `tern` binary serving one origin with a memory tier of `memory` bytes, on loopback.
 final class TernProcess: @unchecked Sendable {
     let process: Process
@@ -227,8 +226,7 @@ final class TernProcess: @unchecked Sendable {
     static func requireBinary() throws {
         if FileManager.default.isExecutableFile(atPath: self.binary.path) { return }
         if ProcessInfo.processInfo.environment["CI"] != nil {
-            XCTFail("\(self.binary.path) is missing: build the tern product before the tests (make test does)")
-            throw XCTSkip("failed above")
+            throw TernProcessError("\(self.binary.path) is missing: build the tern product before the tests (make test does)")
         }
         throw XCTSkip("build the tern product first (\(self.binary.path))")
     }
@@ -265,8 +263,7 @@ final class TernProcess: @unchecked Sendable {
         let tern = TernProcess(process: process, port: port, adminPort: adminPort, memory: memory, configPath: path)
         guard waitUntil(timeout: 15, poll: 0.05, { (try? RawHTTPClient(port: port, timeout: 1)) != nil }) else {
             tern.stop()
-            XCTFail("tern did not start listening on \(port)")
-            throw XCTSkip("failed above")
+            throw TernProcessError("tern did not start listening on \(port)")
         }
         return tern
     }
@@ -330,6 +327,12 @@ final class TernProcess: @unchecked Sendable {
         XCTAssertLessThanOrEqual(settled.peak, bound, "peak RssAnon \(mib(settled.peak)) exceeds the bound \(mib(bound))", file: file, line: line)
         XCTAssertLessThanOrEqual(settled.last, bound, "RssAnon after the load \(mib(settled.last)) exceeds the bound \(mib(bound))", file: file, line: line)
     }
+}
+
+/// Fails the test that throws it (a skip would hide a missing binary under CI).
+struct TernProcessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// Samples a process's `RssAnon` every 20 ms on a background thread and keeps the peak.
