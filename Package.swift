@@ -72,7 +72,7 @@ let package = Package(
         // Cache storage: byte-bounded memory LRU, LMDB disk tier, tiered cache with promotion.
         .target(
             name: "TernStorage",
-            dependencies: ["CLMDB", nioCore, nioHTTP1, nioPosix, nioConcurrency, atomics],
+            dependencies: ["TernCore", "CLMDB", nioCore, nioHTTP1, nioPosix, nioConcurrency, atomics],
             swiftSettings: swiftSettings
         ),
         // SwiftNIO data plane: HTTP/1.1 server, upstream client and pools, health prober, access log.

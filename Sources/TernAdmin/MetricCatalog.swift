@@ -6,7 +6,7 @@
 public enum MetricCatalog {
     /// All metrics.
     public static let all: [MetricDescriptor] = general + cache + storage + origins + compression + security
-        + connections
+        + connections + memory
 
     static let general: [MetricDescriptor] = [
         MetricDescriptor(
@@ -254,5 +254,35 @@ public enum MetricCatalog {
             "tern_connections_rejected_total", .counter,
             help: "Client connections refused (connection limit or ACL).", json: "connections.rejected"
         ) { Double($0.connections.rejected) },
+    ]
+
+    static let memory: [MetricDescriptor] = [
+        MetricDescriptor(
+            "tern_memory_bytes", .gauge,
+            help: "Bytes the cache path holds, by account: tier, fills, compression, disk_queue, memos.",
+            labels: ["part"], json: "memory.parts[].bytes"
+        ) { $0.memory.parts.map { .init([$0.name], Double($0.bytes)) } },
+        MetricDescriptor(
+            "tern_memory_limit_bytes", .gauge, help: "Budget in bytes of each memory account.",
+            labels: ["part"], json: "memory.parts[].limitBytes"
+        ) { $0.memory.parts.map { .init([$0.name], Double($0.limitBytes)) } },
+        MetricDescriptor(
+            "tern_memory_refusals_total", .counter,
+            help: "Times an account's budget said no: fills streamed unstored, encodings skipped, disk writes dropped.",
+            labels: ["part"], json: "memory.parts[].refusals"
+        ) { $0.memory.parts.map { .init([$0.name], Double($0.refusals)) } },
+        MetricDescriptor(
+            "tern_process_anonymous_bytes", .gauge, help: "The process's anonymous resident memory (RssAnon).",
+            json: "memory.processAnonymousBytes"
+        ) { Double($0.memory.processAnonymousBytes) },
+        MetricDescriptor(
+            "tern_process_resident_bytes", .gauge, help: "The process's resident set size (VmRSS).",
+            json: "memory.processResidentBytes"
+        ) { Double($0.memory.processResidentBytes) },
+        MetricDescriptor(
+            "tern_memory_bound_bytes", .gauge,
+            help: "The documented bound on anonymous memory for this configuration and the open connections.",
+            json: "memory.boundBytes"
+        ) { Double($0.memory.boundBytes) },
     ]
 }

@@ -31,6 +31,8 @@ public struct StatsSnapshot: Codable, Sendable, Equatable {
     public var aclDenials: Int
     /// Client connections on the data listeners.
     public var connections: ConnectionStats
+    /// What the process holds in memory, by account, against the memory bound (Docs/reliability.md).
+    public var memory: MemoryStats
     /// The latest purges, newest first (for the dashboard; at most a few dozen).
     public var recentPurges: [PurgeEvent]
     /// The latest WAF blocks, newest first (for the dashboard; at most a few dozen).
@@ -50,6 +52,7 @@ public struct StatsSnapshot: Codable, Sendable, Equatable {
         rateLimitRejections: [String: Int] = [:],
         aclDenials: Int = 0,
         connections: ConnectionStats = ConnectionStats(),
+        memory: MemoryStats = MemoryStats(),
         recentPurges: [PurgeEvent] = [],
         recentWAFBlocks: [WAFEvent] = []
     ) {
@@ -65,6 +68,7 @@ public struct StatsSnapshot: Codable, Sendable, Equatable {
         self.rateLimitRejections = rateLimitRejections
         self.aclDenials = aclDenials
         self.connections = connections
+        self.memory = memory
         self.recentPurges = recentPurges
         self.recentWAFBlocks = recentWAFBlocks
     }
@@ -369,5 +373,48 @@ extension StatsSnapshot {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return decoder
+    }
+}
+
+/// The memory the cache path holds, by account, and the process's own figures (Docs/reliability.md, "Memory").
+public struct MemoryStats: Codable, Sendable, Equatable {
+    /// Each account: `tier` (the memory tier), `fills` (bodies buffered by fills in flight),
+    /// `compression` (bodies queued for or being encoded), `disk_queue` (the disk writer's queue),
+    /// `memos` (the per-event-loop memos).
+    public var parts: [MemoryPart]
+    /// The process's anonymous resident memory (`RssAnon` in `/proc/self/status`).
+    public var processAnonymousBytes: Int
+    /// The process's resident set (`VmRSS`).
+    public var processResidentBytes: Int
+    /// The documented bound on ``processAnonymousBytes`` for this configuration and the open connections.
+    public var boundBytes: Int
+
+    /// Creates memory figures; everything defaults to zero or empty.
+    public init(parts: [MemoryPart] = [], processAnonymousBytes: Int = 0, processResidentBytes: Int = 0, boundBytes: Int = 0) {
+        self.parts = parts
+        self.processAnonymousBytes = processAnonymousBytes
+        self.processResidentBytes = processResidentBytes
+        self.boundBytes = boundBytes
+    }
+}
+
+/// One memory account.
+public struct MemoryPart: Codable, Sendable, Equatable {
+    /// `tier`, `fills`, `compression`, `disk_queue` or `memos`.
+    public var name: String
+    /// Bytes held now.
+    public var bytes: Int
+    /// The account's budget.
+    public var limitBytes: Int
+    /// Times the budget said no since start: fills that stopped buffering (streamed, not stored),
+    /// encodings skipped, disk writes dropped. Always 0 for `tier` (it evicts) and `memos` (they clear).
+    public var refusals: Int
+
+    /// Creates an account's figures.
+    public init(name: String, bytes: Int = 0, limitBytes: Int = 0, refusals: Int = 0) {
+        self.name = name
+        self.bytes = bytes
+        self.limitBytes = limitBytes
+        self.refusals = refusals
     }
 }

@@ -15,22 +15,37 @@ struct CacheFill {
     private let limit: Int64
     private let expectedLength: Int64?
     private(set) var overflowed = false
+    /// The fill stopped buffering because the ledger's `fills` budget was spent (not stored).
+    private(set) var overBudget = false
+    /// The buffered bytes, charged to the ledger's `fills` account until this fill is dropped.
+    private let reservation: MemoryReservation?
 
-    init(meta: CacheEntryMeta, limit: Int64, expectedLength: Int64?) {
+    init(meta: CacheEntryMeta, limit: Int64, expectedLength: Int64?, reservation: MemoryReservation? = nil) {
         self.meta = meta
         self.limit = limit
         self.expectedLength = expectedLength
+        self.reservation = reservation
     }
 
     mutating func append(_ buffer: ByteBuffer) {
         guard !self.overflowed else { return }
         self.bytes += Int64(buffer.readableBytes)
         if self.bytes > self.limit {
-            self.overflowed = true
-            self.parts = []
+            self.overflow()
+        } else if let reservation, !reservation.grow(by: max(buffer.readableBytes, buffer.storageCapacity)) {
+            // (Charged for the read buffer the chunk keeps alive, not only its bytes.)
+            // Too many bytes buffered by fills in flight: this one streams on without storing.
+            self.overBudget = true
+            self.overflow()
         } else {
             self.parts.append(buffer)
         }
+    }
+
+    private mutating func overflow() {
+        self.overflowed = true
+        self.parts = []
+        self.reservation?.release()
     }
 
     /// The complete entry, or `nil` when the body is unusable.

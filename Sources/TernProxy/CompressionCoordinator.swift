@@ -19,14 +19,17 @@ public final class CompressionCoordinator: Sendable {
     let policy: CompressionPolicy
     private let threadPool: NIOThreadPool
     private let inFlight = NIOLockedValueBox<Set<String>>([])
+    /// Queued and running encodings are charged twice their body (input and output) to `compression`.
+    private let ledger: MemoryLedger
     /// Per coding: compressions performed, bytes in, bytes out.
     public let counters: [ContentCoding: (compressions: ManagedAtomic<Int>, bytesIn: ManagedAtomic<Int>, bytesOut: ManagedAtomic<Int>)]
 
     public static let encodedCodings: [ContentCoding] = [.br, .gzip]
 
-    init(policy: CompressionPolicy, threadPool: NIOThreadPool) {
+    init(policy: CompressionPolicy, threadPool: NIOThreadPool, ledger: MemoryLedger) {
         self.policy = policy
         self.threadPool = threadPool
+        self.ledger = ledger
         var counters: [ContentCoding: (ManagedAtomic<Int>, ManagedAtomic<Int>, ManagedAtomic<Int>)] = [:]
         for coding in Self.encodedCodings { counters[coding] = (ManagedAtomic(0), ManagedAtomic(0), ManagedAtomic(0)) }
         self.counters = counters.mapValues { (compressions: $0.0, bytesIn: $0.1, bytesOut: $0.2) }
@@ -44,12 +47,24 @@ public final class CompressionCoordinator: Sendable {
 
     /// Encodes `entry` in every coding on the thread pool and stores the variants (once per
     /// object at a time; a purge in between keeps them out, like any fill).
+    ///
+    /// A queued job holds its body even after the memory tier evicts it, so the queue is bounded
+    /// by the ledger's `compression` budget: beyond it the object is not encoded this time (clients
+    /// get identity; the next store of the object tries again).
     func compressAndStore(_ entry: CacheEntry, cache: TieredCache, generation: UInt64) {
         guard self.isCompressible(entry.meta) else { return }
         let key = entry.meta.primaryKey + "\u{1F}" + entry.meta.variantKey
-        guard self.inFlight.withLockedValue({ $0.insert(key).inserted }) else { return }
+        let charge = 2 * entry.body.readableBytes
+        guard self.ledger.reserve(charge, in: .compression) else { return }
+        guard self.inFlight.withLockedValue({ $0.insert(key).inserted }) else {
+            self.ledger.release(charge, in: .compression)
+            return
+        }
         self.threadPool.submit { state in
-            defer { _ = self.inFlight.withLockedValue { $0.remove(key) } }
+            defer {
+                _ = self.inFlight.withLockedValue { $0.remove(key) }
+                self.ledger.release(charge, in: .compression)
+            }
             guard case .active = state else { return }
             for coding in Self.encodedCodings {
                 guard let encoded = try? Compression.compress(entry.body, coding: coding, allocator: ByteBufferAllocator()) else { continue }

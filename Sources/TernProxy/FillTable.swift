@@ -1,6 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
+import TernCore
 import TernStorage
 
 /// What a request waiting on another request's origin fetch is told, in order.
@@ -125,17 +126,24 @@ final class FillTable: Sendable {
     private struct State {
         var fills: [String: InFlightFill] = [:]
         var hitForMiss: [String: NIODeadline] = [:]
+        /// What `hitForMiss` holds, as charged to the ledger's `memos` account.
+        var hitForMissBytes = 0
         var revalidating: Set<String> = []
     }
 
     private let state = NIOLockedValueBox(State())
     let maxWaiters: Int
     let hitForMissDuration: TimeAmount
-    private static let maxHitForMissKeys = 100_000
+    private let ledger: MemoryLedger?
 
-    init(maxWaiters: Int, hitForMiss: TimeAmount) {
+    /// Bytes charged per hit-for-miss key besides its UTF-8: the dictionary slot, the deadline and
+    /// the string's heap header.
+    static let hitForMissEntryOverhead = 64
+
+    init(maxWaiters: Int, hitForMiss: TimeAmount, ledger: MemoryLedger? = nil) {
         self.maxWaiters = maxWaiters
         self.hitForMissDuration = hitForMiss
+        self.ledger = ledger
     }
 
     /// Leads a new fill for `key`, or joins the one in flight.
@@ -144,6 +152,9 @@ final class FillTable: Sendable {
             if let until = state.hitForMiss[key] {
                 if now < until { return .hitForMiss }
                 state.hitForMiss[key] = nil
+                let cost = key.utf8.count + Self.hitForMissEntryOverhead
+                state.hitForMissBytes -= cost
+                self.ledger?.adjust(-cost, in: .memos)
             }
             if let fill = state.fills[key] { return .wait(fill) }
             let fill = InFlightFill(key: key, maxWaiters: self.maxWaiters)
@@ -163,9 +174,21 @@ final class FillTable: Sendable {
     func markHitForMiss(_ key: String, now: NIODeadline) {
         guard self.hitForMissDuration > .zero else { return }
         self.state.withLockedValue { state in
-            if state.hitForMiss.count >= Self.maxHitForMissKeys {
-                state.hitForMiss = state.hitForMiss.filter { $0.value > now }
-                if state.hitForMiss.count >= Self.maxHitForMissKeys { state.hitForMiss.removeAll() }
+            let cost = key.utf8.count + Self.hitForMissEntryOverhead
+            if state.hitForMiss[key] == nil {
+                if state.hitForMissBytes + cost > MemoryBudget.hitForMiss {
+                    // Over its budget: forget expired marks, and everything if that is not enough.
+                    let before = state.hitForMissBytes
+                    state.hitForMiss = state.hitForMiss.filter { $0.value > now }
+                    state.hitForMissBytes = state.hitForMiss.keys.reduce(0) { $0 + $1.utf8.count + Self.hitForMissEntryOverhead }
+                    if state.hitForMissBytes + cost > MemoryBudget.hitForMiss {
+                        state.hitForMiss.removeAll()
+                        state.hitForMissBytes = 0
+                    }
+                    self.ledger?.adjust(state.hitForMissBytes - before, in: .memos)
+                }
+                state.hitForMissBytes += cost
+                self.ledger?.adjust(cost, in: .memos)
             }
             state.hitForMiss[key] = now + self.hitForMissDuration
         }
@@ -173,7 +196,12 @@ final class FillTable: Sendable {
 
     /// Clears a hit-for-miss mark (the object became cacheable again).
     func clearHitForMiss(_ key: String) {
-        self.state.withLockedValue { _ = $0.hitForMiss.removeValue(forKey: key) }
+        self.state.withLockedValue { state in
+            guard state.hitForMiss.removeValue(forKey: key) != nil else { return }
+            let cost = key.utf8.count + Self.hitForMissEntryOverhead
+            state.hitForMissBytes -= cost
+            self.ledger?.adjust(-cost, in: .memos)
+        }
     }
 
     /// Single flight for background revalidations: `true` when the caller should run it.

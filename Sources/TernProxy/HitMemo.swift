@@ -1,3 +1,4 @@
+import TernCore
 import TernPolicy
 import TernStorage
 
@@ -8,7 +9,8 @@ import TernStorage
 /// time), the route's options, and the whole seconds it has been resident — exactly the inputs of
 /// RFC 9111 §4.2.3's age — so the memo returns what the policy functions would. Requests that
 /// carry their own cache directives (`Cache-Control`, `Pragma`) bypass the decision memo.
-/// Loop-bound; bounded (cleared when it grows past `limit`).
+/// Loop-bound; bounded by bytes (cleared when it grows past `MemoryBudget.memoPerLoop`), and
+/// counted in the ledger's `memos` account.
 final class HitMemo {
     struct Key: Hashable {
         let primary: String
@@ -28,7 +30,16 @@ final class HitMemo {
     }
 
     private var table: [Key: Derived] = [:]
-    private let limit = 20_000
+    private var bytes = 0
+    private let ledger: MemoryLedger
+
+    init(ledger: MemoryLedger) { self.ledger = ledger }
+
+    deinit { self.ledger.adjust(-self.bytes, in: .memos) }
+
+    /// Bytes charged per memo entry besides its key strings: the dictionary slot (key, value,
+    /// hash metadata) and the strings' heap headers.
+    static let entryOverhead = 192
 
     func derived(
         _ entry: CacheEntry, nowMillis: Int64, options: CachePolicyOptions, compression: CompressionCoordinator?
@@ -49,7 +60,16 @@ final class HitMemo {
             compressible: reuseStable ? previous!.compressible : (compression?.isCompressible(entry.meta) ?? false),
             originEncoded: reuseStable ? previous!.originEncoded : (ContentCoding.applied(entry.meta.headers).map { $0 != .identity } ?? false)
         )
-        if self.table.count >= self.limit { self.table.removeAll(keepingCapacity: true) }
+        if previous == nil {
+            let cost = key.primary.utf8.count + key.variant.utf8.count + Self.entryOverhead
+            if self.bytes + cost > MemoryBudget.memoPerLoop {
+                self.table.removeAll()
+                self.ledger.adjust(-self.bytes, in: .memos)
+                self.bytes = 0
+            }
+            self.bytes += cost
+            self.ledger.adjust(cost, in: .memos)
+        }
         self.table[key] = derived
         return derived
     }
@@ -64,13 +84,25 @@ final class KeyMemo {
     }
 
     private var table: [Key: String] = [:]
-    private let limit = 20_000
+    private var bytes = 0
+    private let ledger: MemoryLedger
+
+    init(ledger: MemoryLedger) { self.ledger = ledger }
+
+    deinit { self.ledger.adjust(-self.bytes, in: .memos) }
 
     func primary(route: Int, host: String, uri: String, make: () -> String) -> String {
         let key = Key(route: route, host: host, uri: uri)
         if let cached = self.table[key] { return cached }
         let value = make()
-        if self.table.count >= self.limit { self.table.removeAll(keepingCapacity: true) }
+        let cost = host.utf8.count + uri.utf8.count + value.utf8.count + HitMemo.entryOverhead
+        if self.bytes + cost > MemoryBudget.memoPerLoop {
+            self.table.removeAll()
+            self.ledger.adjust(-self.bytes, in: .memos)
+            self.bytes = 0
+        }
+        self.bytes += cost
+        self.ledger.adjust(cost, in: .memos)
         self.table[key] = value
         return value
     }

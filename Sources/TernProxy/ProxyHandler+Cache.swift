@@ -456,7 +456,10 @@ extension ProxyHandler {
                 bodyLength: 0, tags: self.runtime.surrogateKeys(head.headers), softPurged: false, lastAccess: nowMillis
             )
             let expected = head.headers.first(name: "content-length").flatMap { Int64($0) }
-            exchange.fill = CacheFill(meta: meta, limit: exchange.route.policy.maxObjectSize, expectedLength: expected)
+            exchange.fill = CacheFill(
+                meta: meta, limit: exchange.route.policy.maxObjectSize, expectedLength: expected,
+                reservation: MemoryReservation(ledger: self.runtime.memory, account: .fills)
+            )
             exchange.status.stored = true
             // Small bodies are held until complete, so the head can say `stored` truthfully.
             exchange.holdUntilStored = (expected ?? Int64.max) <= Self.holdLimit
@@ -585,6 +588,8 @@ extension ProxyHandler {
                 // Too large to store but complete: waiters got every byte. Otherwise truncated.
                 self.releaseCacheLock(fill.overflowed ? .end : .failed)
             }
+            // The chunks are in the entry (or unusable): drop them and their charge now.
+            self.cache?.fill = nil
         } else {
             self.releaseCacheLock(.end)
         }

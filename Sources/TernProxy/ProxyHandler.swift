@@ -130,7 +130,11 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     /// Where a waiter goes if it ends up fetching on its own.
     var waitingTarget: (RequestTarget, Bool)?
     /// The client disconnected but this exchange keeps filling the cache for others.
-    var clientGone = false
+    var clientGone = false {
+        didSet { if oldValue, !self.clientGone, self.removedFromPipeline { self.scheduleDetach() } }
+    }
+    /// `handlerRemoved` ran: the connection is gone (see ``detachIfDone()``).
+    var removedFromPipeline = false
     /// Security filters: the client identity used by ACL, rate limits, WAF and logs; the
     /// filters' outcome for the access log; the request id; a request waiting on the WAF; the
     /// WAF transaction to finish after the response.
@@ -185,8 +189,34 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        self.removedFromPipeline = true
         self.clientTimer.cancel()
         if !self.clientGone { self.upstreamTimer.cancel() }
+        self.detachIfDone()
+    }
+
+    /// Once the handler is out of the pipeline and no exchange continues without its client, drops
+    /// the exchange state and the context.
+    ///
+    /// The handler keeps its `ChannelHandlerContext`, and the context keeps its handler: until one
+    /// side lets go, neither is freed — nor anything the handler still refers to. The last exchange
+    /// of a closed connection kept its whole `CacheFill` (every body chunk of the object it fetched),
+    /// so each closed connection that had filled a 1 MiB object kept ~1 MiB (issue 13).
+    /// Late callbacks (disk lookup, WAF, purge, file open) see a new `exchangeID` and return.
+    func detachIfDone() {
+        guard self.removedFromPipeline, !self.clientGone, self.context != nil else { return }
+        self.resetExchange()
+        self.exchangeID &+= 1
+        self.requestHead = nil
+        self.pipelined.removeAll()
+        self.gate?.onHold = nil
+        self.context = nil
+    }
+
+    /// Detaches on the next loop turn: the exchange that just ended may still use the context
+    /// further up the stack.
+    func scheduleDetach() {
+        self.loop.eventLoop.execute { self.detachIfDone() }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -979,12 +1009,13 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
             }
             return self.finishResponse()
         }
+        let exchange = self.exchangeID
         self.runtime.fileIO.openFile(_deprecatedPath: path, eventLoop: self.context.eventLoop)
             .assumeIsolatedUnsafeUnchecked()
             .whenComplete { result in
                 switch result {
                 case .success(let (handle, _)):
-                    guard self.context.channel.isActive else {
+                    guard exchange == self.exchangeID, self.context.channel.isActive else {
                         try? handle.close()
                         return
                     }
@@ -1002,7 +1033,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamConnectionRequester, Ups
                     self.finishResponse { try? handle.close() }
                 case .failure:
                     // The file vanished between plan and open: the head is out, so abort.
-                    self.context.close(promise: nil)
+                    if exchange == self.exchangeID { self.context.close(promise: nil) }
                 }
             }
     }

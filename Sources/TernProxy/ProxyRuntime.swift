@@ -101,6 +101,8 @@ public final class ProxyRuntime: Sendable {
     /// one route's URL can fill an entry another route serves, and a route moved to another origin
     /// never serves the old origin's objects).
     let routePartition: [String]
+    /// What the cache path holds besides the memory tier, against its budgets (Docs/reliability.md).
+    public let memory: MemoryLedger
 
     public init(
         configuration: TernConfiguration, fileIO: NonBlockingFileIO, accessLog: AccessLogSink?, cache: TieredCache?,
@@ -115,11 +117,18 @@ public final class ProxyRuntime: Sendable {
         self.accessLog = accessLog
         self.cache = cache
         self.purger = cache.map { CachePurger(cache: $0) }
+        let memory = MemoryLedger(budget: MemoryBudget(
+            memory: cache?.memory.limit ?? 0,
+            diskQueue: cache?.disk?.configuration.maxQueueBytes ?? 0,
+            workers: configuration.workers ?? System.coreCount
+        ))
+        self.memory = memory
         self.compression = cache != nil && threadPool != nil
-            ? CompressionCoordinator(policy: CompressionPolicy(), threadPool: threadPool!) : nil
+            ? CompressionCoordinator(policy: CompressionPolicy(), threadPool: threadPool!, ledger: memory) : nil
         self.fills = cache == nil ? nil : FillTable(
             maxWaiters: configuration.cache.maxWaiters,
-            hitForMiss: TimeAmount(configuration.cache.hitForMiss)
+            hitForMiss: TimeAmount(configuration.cache.hitForMiss),
+            ledger: memory
         )
         var pools: [OriginPool] = []
         var fileOrigins: [FileOrigin] = []
@@ -199,12 +208,14 @@ final class LoopContext {
     private var balancers: [Balancer]
     let connectionPools: [[UpstreamConnectionPool]]
     /// Memos of per-entry policy results and of URL-only cache keys (hot-path savings).
-    let hitMemo = HitMemo()
-    let keyMemo = KeyMemo()
+    let hitMemo: HitMemo
+    let keyMemo: KeyMemo
 
     init(eventLoop: any EventLoop, runtime: ProxyRuntime) {
         self.eventLoop = eventLoop
         self.runtime = runtime
+        self.hitMemo = HitMemo(ledger: runtime.memory)
+        self.keyMemo = KeyMemo(ledger: runtime.memory)
         self.balancers = runtime.pools.map { Balancer(policy: $0.balancingPolicy, weights: $0.members.map(\.weight)) }
         self.connectionPools = runtime.pools.map { pool in
             pool.members.map { member in

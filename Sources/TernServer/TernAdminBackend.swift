@@ -5,6 +5,7 @@ import TernAdmin
 import TernConfig
 import TernProxy
 import TernStorage
+import TernCore
 import TernPolicy
 
 extension StatsSnapshot {
@@ -98,6 +99,7 @@ final class TernAdminBackend: AdminBackend {
                 open: load(stats.connectionsOpen), accepted: load(stats.connectionsAccepted),
                 rejected: load(stats.connectionsRejected)
             ),
+            memory: Self.memoryStats(runtime: runtime, cache: self.cache, openConnections: load(stats.connectionsOpen)),
             recentPurges: runtime.purger?.recentPurges ?? []
         ).with { snapshot in
             if let compression = runtime.compression {
@@ -116,6 +118,24 @@ final class TernAdminBackend: AdminBackend {
                 snapshot.recentWAFBlocks = gate.recentWAFBlocks.map { WAFEvent(time: $0.time, ruleId: $0.ruleID, summary: $0.uri) }
             }
         }
+    }
+
+    static func memoryStats(runtime: ProxyRuntime, cache: TieredCache?, openConnections: Int) -> MemoryStats {
+        let ledger = runtime.memory
+        var parts = [MemoryPart(name: "tier", bytes: Int(cache?.memory.bytesUsed ?? 0), limitBytes: Int(cache?.memory.limit ?? 0))]
+        for account in [MemoryLedger.Account.fills, .compression] {
+            parts.append(MemoryPart(name: account.name, bytes: ledger.held(account), limitBytes: Int(ledger.limit(account)), refusals: ledger.refusals(account)))
+        }
+        parts.append(MemoryPart(
+            name: "disk_queue", bytes: cache?.disk?.queuedBytesNow ?? 0,
+            limitBytes: Int(ledger.budget.diskQueue), refusals: cache?.disk?.droppedWrites ?? 0
+        ))
+        parts.append(MemoryPart(name: "memos", bytes: ledger.held(.memos), limitBytes: Int(ledger.limit(.memos))))
+        let process = ProcessMemory.read()
+        return MemoryStats(
+            parts: parts, processAnonymousBytes: process.anonymous, processResidentBytes: process.resident,
+            boundBytes: Int(MemoryBound.limit(ledger.budget, connections: openConnections))
+        )
     }
 
     func readiness() -> Readiness {
@@ -142,5 +162,14 @@ final class TernAdminBackend: AdminBackend {
         }
         return (try? await purger.purge(request, on: self.eventLoop).get())
             ?? PurgeResult(matched: 0, purged: 0, soft: request.soft, dryRun: request.dryRun)
+    }
+}
+
+/// The process's own memory figures, from `/proc/self/status` (Linux; zero elsewhere).
+enum ProcessMemory {
+    static func read() -> (anonymous: Int, resident: Int) {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (0, 0) }
+        let status = ProcStatusMemory(status: text)
+        return (Int(status.anonymous), Int(status.resident))
     }
 }

@@ -270,6 +270,12 @@ public final class DiskTier: @unchecked Sendable {
     public var evictions: Int { self.store.evictions.load(ordering: .relaxed) }
     /// Variants deleted because their primary key reached ``Configuration/maxVariants``.
     public var variantEvictions: Int { self.store.variantEvictions.load(ordering: .relaxed) }
+    /// Bytes held by the writer queue now (bounded by `maxQueueBytes`).
+    public var queuedBytesNow: Int {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        return self.queuedBytes
+    }
     /// Puts dropped: queue over `maxQueueBytes`, or an object that does not fit in the map at all.
     public var droppedWrites: Int { self._droppedWrites.load(ordering: .relaxed) }
     /// Bodies whose checksum (or length) did not match their record; each was deleted and missed.

@@ -25,9 +25,17 @@ public final class MemoryTier: @unchecked Sendable {
 
     /// The bytes one entry is charged:
     /// `utf8(primaryKey) + utf8(variantKey) + Σ(utf8(name) + utf8(value) + fieldOverhead)`
-    /// `+ Σ(utf8(tag) + fieldOverhead) + body.readableBytes + entryOverhead`.
+    /// `+ Σ(utf8(tag) + fieldOverhead) + body.storageCapacity + entryOverhead`.
+    ///
+    /// The body is charged for its allocation, not its readable bytes: SwiftNIO rounds every
+    /// `ByteBuffer` allocation up to a power of two, so a 1.2 MiB body occupies 2 MiB.
     public static func accountedSize(of entry: CacheEntry) -> Int64 {
-        accountedSize(meta: entry.meta, bodyBytes: entry.body.readableBytes)
+        accountedSize(meta: entry.meta, bodyBytes: max(entry.body.readableBytes, entry.body.storageCapacity))
+    }
+
+    /// The storage SwiftNIO allocates for a buffer of `bytes` (the next power of two).
+    static func allocation(for bytes: Int) -> Int {
+        bytes <= 1 ? bytes : 1 << (Int.bitWidth - (bytes - 1).leadingZeroBitCount)
     }
 
     static func accountedSize(meta: CacheEntryMeta, bodyBytes: Int) -> Int64 {
@@ -304,7 +312,9 @@ public final class MemoryTier: @unchecked Sendable {
         guard Int64(entry.body.readableBytes) <= self.maxObjectSize else { return nil }
         var entry = entry
         let body = entry.body
-        if body.capacity > body.readableBytes + 4096 {
+        // A body that is a slice of a larger allocation (a socket read buffer, a buffer grown by
+        // doubling) would keep all of it alive while counted by its readable bytes: store a copy.
+        if body.storageCapacity > Self.allocation(for: body.readableBytes) {
             var compact = ByteBufferAllocator().buffer(capacity: body.readableBytes)
             compact.writeImmutableBuffer(body)
             entry.body = compact

@@ -77,6 +77,16 @@ final class FakeBackend: AdminBackend {
             rateLimitRejections: ["api": 40, "login": 2],
             aclDenials: 9,
             connections: ConnectionStats(open: 23, accepted: 5_000, rejected: 2),
+            memory: MemoryStats(
+                parts: [
+                    MemoryPart(name: "tier", bytes: 200 << 20, limitBytes: 256 << 20),
+                    MemoryPart(name: "fills", bytes: 3 << 20, limitBytes: 64 << 20, refusals: 2 + step),
+                    MemoryPart(name: "compression", bytes: 2 << 20, limitBytes: 32 << 20, refusals: 5),
+                    MemoryPart(name: "disk_queue", bytes: 1 << 20, limitBytes: 64 << 20, refusals: 1),
+                    MemoryPart(name: "memos", bytes: 300_000, limitBytes: 4 << 20),
+                ],
+                processAnonymousBytes: 280 << 20, processResidentBytes: 300 << 20, boundBytes: 450 << 20
+            ),
             recentPurges: [
                 PurgeEvent(time: start, summary: "tag product-42: 3 objects (soft)"),
                 PurgeEvent(time: start.addingTimeInterval(-60), summary: "prefix /assets/: 120 objects"),

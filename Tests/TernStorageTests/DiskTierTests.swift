@@ -280,8 +280,9 @@ final class DiskTierTests: XCTestCase {
         defer { tier.close() }
         tier.put(makeEntry("old", bodySize: 1_000, seed: 1))
         tier.flush()
-        tier.put(makeEntry("filler", bodySize: 90_000))  // the writer now waits up to 2 s for more
-        tier.put(makeEntry("old", bodySize: 30_000, seed: 2))  // does not fit in the queue: dropped
+        // Queued bodies are charged for their allocation (powers of two): 64 KiB each here.
+        tier.put(makeEntry("filler", bodySize: 65_000))  // the writer now waits up to 2 s for more
+        tier.put(makeEntry("old", bodySize: 40_000, seed: 2))  // does not fit in the queue: dropped
         XCTAssertEqual(tier.droppedWrites, 1)
         XCTAssertNil(try tier.get(primaryKey: "old"))  // never the stale copy
         tier.flush()
