@@ -313,7 +313,7 @@ public struct CanonicalRequest: Sendable, Equatable {
         var labels = 0
         var totalLength = 0
         var sawLetter = false
-        // The current label's value while it is all digits (for the dotted-quad check), or -1.
+        // The current label's value as a decimal number (only read when no label had a letter: the dotted-quad check).
         var octet = 0
         var octetsValid = true
         var port = -1
